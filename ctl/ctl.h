@@ -1,0 +1,1 @@
+/* ctl.h - placeholder */

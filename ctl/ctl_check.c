@@ -1,0 +1,2 @@
+/* ctl_check.c - placeholder */
+typedef int sg_placeholder_ctl_check;

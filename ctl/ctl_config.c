@@ -1,0 +1,2 @@
+/* ctl_config.c - placeholder */
+typedef int sg_placeholder_ctl_config;

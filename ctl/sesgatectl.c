@@ -1,0 +1,2 @@
+/* sesgatectl.c - placeholder */
+int main(void) { return 0; }

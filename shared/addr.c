@@ -1,0 +1,2 @@
+/* addr.c - placeholder */
+typedef int sg_placeholder_addr;

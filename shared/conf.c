@@ -1,0 +1,2 @@
+/* conf.c - placeholder */
+typedef int sg_placeholder_conf;

@@ -1,0 +1,51 @@
+/*
+ * conf_params.h - the one table of configuration parameters
+ *
+ * This X-macro table is the single source of truth: the parser
+ * (conf.c), the defaults printed by "sesgatectl config -d", the struct
+ * that holds the values, and the documentation check (tests/doccheck.sh
+ * compares it with sesgate.conf.5 and the sample config) all expand it.
+ * Add a parameter here and nowhere else; then document it in
+ * shared/sesgate.conf.5.in and packaging/sesgate.conf.sample or
+ * "make check" fails.
+ *
+ * Columns: SG_CONF_PARAM(name, type, default, min, max, doc)
+ *   type: STR (string), INT (integer within [min, max]), BOOL (yes/no),
+ *         SIZE (bytes, integer within [min, max]), ENUM (string; the
+ *         allowed words are listed in conf.c's validator).
+ *   default: always a string, as it would be written in the file.
+ *   min/max: bounds for INT and SIZE, ignored otherwise.
+ *   doc: one line, as printed by "sesgatectl config -d -v".
+ */
+/* Deliberately no include guard: the table is expanded several times. */
+
+#ifndef SG_CONF_PARAM
+#error "define SG_CONF_PARAM(name, type, def, min, max, doc) before including"
+#endif
+
+SG_CONF_PARAM(default_region, STR, "", 0, 0,
+    "SES region for senders that sender_region_map does not name")
+SG_CONF_PARAM(sender_region_map, STR, "", 0, 0,
+    "file of KEY VALUE lines: address or @domain to region or SES relay host")
+SG_CONF_PARAM(state_dir, STR, "/var/lib/sesgate", 0, 0,
+    "directory of the state store and the quota counters")
+SG_CONF_PARAM(quota_backend, ENUM, "embedded", 0, 0,
+    "where quota counters live: embedded (state_dir) or redis")
+SG_CONF_PARAM(redis_url, STR, "redis://127.0.0.1:6379/0", 0, 0,
+    "Redis server for quota_backend = redis")
+SG_CONF_PARAM(on_state_error, ENUM, "tempfail", 0, 0,
+    "answer when the state cannot be read: tempfail or accept")
+SG_CONF_PARAM(regions, STR, "", 0, 0,
+    "comma-separated regions that sesgatectl sync keeps current")
+SG_CONF_PARAM(api_endpoint, STR, "https://email.{region}.amazonaws.com", 0, 0,
+    "SES API base URL; {region} is replaced by the region name")
+SG_CONF_PARAM(message_size_limit, SIZE, "40000000", 1, 1073741824,
+    "largest message in bytes that SES takes over SMTP (R4)")
+SG_CONF_PARAM(max_recipients, INT, "50", 1, 50,
+    "recipients per message; the next RCPT gets 452 4.5.3 (R4)")
+SG_CONF_PARAM(state_max_size, SIZE, "17179869184", 1048576, 1099511627776,
+    "largest size the state store may grow to (LMDB map size)")
+SG_CONF_PARAM(syslog_facility, ENUM, "mail", 0, 0,
+    "syslog facility of the daemons: mail, daemon or local0 to local7")
+SG_CONF_PARAM(log_level, ENUM, "info", 0, 0,
+    "least important messages logged: err, warning, notice, info, debug")

@@ -1,0 +1,2 @@
+/* decide.c - placeholder */
+typedef int sg_placeholder_decide;

@@ -1,0 +1,181 @@
+/*
+ * decide.h - the one decision function
+ *
+ * Given a message context (region, SASL user, client address, envelope
+ * sender, recipients, header addresses, size, configuration set) and a
+ * state snapshot, decide per recipient and per message what SES would
+ * do: accept, defer (4xx) or reject (5xx), with SES's own reply text
+ * where SES has one (ses-rules.md), the enhanced status code and the
+ * rule that decided.
+ *
+ * The milter and the policy daemon decide in stages, as the SMTP
+ * dialogue goes; sesgatectl check decides a whole message at once. Both
+ * use the stage functions below, so a rule lives here exactly once:
+ *
+ *   sg_decide_region     R1   which region the message goes to
+ *   sg_decide_sender     R1,R4,R2  region known, sending not paused,
+ *                              envelope sender ASCII and verified
+ *   sg_decide_rcpt       R4,R3,R5  recipient count, syntax, sandbox,
+ *                              suppression, daily quota pre-check
+ *   sg_decide_headers    R2,R11    From/Sender/Return-Path identities
+ *                              (listed together with the envelope
+ *                              sender, as SES lists them), configuration
+ *                              set
+ *   sg_decide_size       R4   message size
+ *   sg_decide            all of the above for a whole message
+ *
+ * Reply texts (code enhanced text):
+ *   R2/R3  554 5.7.1 Message rejected: Email address is not verified.
+ *          The following identities failed the check in region
+ *          US-EAST-1: a@x, Name <b@y>, b@y
+ *   R5     550 5.1.1 Recipient address rejected: <a@x> is on the Amazon
+ *          SES account-level suppression list in region us-east-1
+ *          (reason BOUNCE, since 2026-11-01T00:00:00Z)
+ *   R4     452 4.5.3 Too many recipients: Amazon SES accepts at most 50
+ *          recipients per message
+ *   R4     552 5.3.4 Message is too long.
+ *   R4     554 5.7.1 Account is paused: sending is disabled in region
+ *          US-EAST-1
+ *   R4     454 4.7.0 Throttling failure: Daily message quota exceeded.
+ *   R4     553 5.6.7 There are non-ASCII characters in the email address
+ *   R11    554 5.7.1 Configuration set does not exist: NAME in region
+ *          US-EAST-1
+ *   R1     451 4.3.0 sesgate: no SES state for region R (import or sync
+ *          it) / no region for sender (set default_region)
+ * Accept: 250 2.0.0 with an explanation in why.
+ */
+#ifndef SG_DECIDE_H
+#define SG_DECIDE_H
+
+/* Local headers. */
+#include "sesgate.h"
+#include "addr.h"
+#include "conf.h"
+#include "region.h"
+#include "state.h"
+
+/* The message context. Plain struct filled in by the caller. */
+struct sg_msg {
+    const char *region;         /* explicit region, or NULL: resolve
+                                 * from sender_region_map/default */
+    const char *sasl_user;      /* SASL login or NULL */
+    const char *client_addr;    /* client IP or NULL */
+    const char *env_from;       /* MAIL FROM path: "<a@b>", "a@b";
+                                 * "<>" or "" is the null sender */
+    const char *const *rcpts;   /* RCPT TO paths */
+    size_t nrcpt;
+    const char *hdr_from;       /* raw header values, NULL if absent */
+    const char *hdr_sender;
+    const char *hdr_return_path;
+    long long size;             /* bytes, or -1 if unknown */
+    const char *config_set;     /* X-SES-CONFIGURATION-SET or NULL */
+    long long now;              /* epoch seconds, 0 = time(NULL) */
+};
+
+/* The decision about a whole message. */
+struct sg_decision {
+    const struct sg_region *region;     /* NULL if none could be found */
+    struct sg_verdict message;          /* message-level verdict */
+    struct sg_verdict *rcpt;            /* nrcpt verdicts, in order */
+    size_t nrcpt;
+    int relayed;                /* recipients that would be relayed */
+};
+
+/*
+ * sg_decide - decide a whole message (sesgatectl check)
+ *
+ * Never consumes quota. The message verdict carries message-level
+ * refusals (region, paused sending, sender identities, configuration
+ * set, size); when no recipient would be relayed it takes the first
+ * deferral (or, if none, the first refusal) of the recipients.
+ *
+ * Parameters: conf; snap (begun by the caller); msg; out, filled in;
+ *   out->rcpt is new (free with sg_decision_clear).
+ * Returns: SG_OK, SG_ERR_NOMEM, or SG_ERR_STATE (the state could not be
+ *   read: apply on_state_error). Thread-safety: safe with one snap per
+ *   thread.
+ */
+extern SG_STATUS sg_decide(const SG_CONF *conf, SG_SNAP *snap,
+                           const struct sg_msg *msg,
+                           struct sg_decision *out);
+
+/* sg_decision_clear - release what sg_decide allocated; accepts NULL */
+extern void sg_decision_clear(struct sg_decision *d);
+
+/*
+ * Stage functions. Each fills in *v (always: accept with an explanation
+ * when nothing objects) and returns SG_OK or SG_ERR_STATE.
+ */
+
+/*
+ * sg_decide_region - the region of a message
+ *
+ * Parameters: explicit_region (NULL if none); sender, the envelope
+ *   sender path as given; region, set to the row or NULL; v, a DEFER
+ *   451 4.3.0 when no region is found or the state lacks it.
+ */
+extern SG_STATUS sg_decide_region(const SG_CONF *conf, SG_SNAP *snap,
+                                  const char *explicit_region,
+                                  const char *sender,
+                                  const struct sg_region **region,
+                                  struct sg_verdict *v);
+
+/*
+ * sg_decide_sender - checks at MAIL FROM: paused sending (R4), the
+ *   envelope sender's syntax and identity (R2; skipped for "<>")
+ */
+extern SG_STATUS sg_decide_sender(const SG_CONF *conf, SG_SNAP *snap,
+                                  const struct sg_region *region,
+                                  const char *sender, struct sg_verdict *v);
+
+/*
+ * sg_decide_rcpt - checks at RCPT TO
+ *
+ * Parameters: index, the number of recipients already accepted for
+ *   this message (0 for the first); the one past max_recipients gets
+ *   452 4.5.3. reserved, the number of quota units (non-simulator
+ *   recipients) already counted for this message; used by the daily
+ *   quota pre-check.
+ */
+extern SG_STATUS sg_decide_rcpt(const SG_CONF *conf, SG_SNAP *snap,
+                                const struct sg_region *region,
+                                const char *rcpt, size_t index,
+                                long long reserved, struct sg_verdict *v);
+
+/*
+ * sg_decide_headers - checks at end of headers: every address in From
+ *   (all of a mailbox-list), Sender and Return-Path, plus the envelope
+ *   sender, must be covered (R2; all failing identities listed, display
+ *   name form too); the configuration set must exist (R11).
+ *
+ * Parameters: sender, the envelope sender path (or NULL to leave it
+ *   out); header values NULL when absent; config_set NULL when absent.
+ */
+extern SG_STATUS sg_decide_headers(const SG_CONF *conf, SG_SNAP *snap,
+                                   const struct sg_region *region,
+                                   const char *sender,
+                                   const char *hdr_from,
+                                   const char *hdr_sender,
+                                   const char *hdr_return_path,
+                                   const char *config_set,
+                                   struct sg_verdict *v);
+
+/* sg_decide_size - message size (R4); size < 0 means unknown: accept */
+extern void sg_decide_size(const SG_CONF *conf, long long size,
+                           struct sg_verdict *v);
+
+/*
+ * sg_verdict_set - fill in a verdict (for the stage functions and the
+ *   programs' own refusals, e.g. on_state_error)
+ */
+extern void sg_verdict_set(struct sg_verdict *v, SG_ACTION action, int code,
+                           const char *enhanced, const char *rule,
+                           const char *fmt, ...) SG_PRINTFLIKE(6, 7);
+
+/* sg_verdict_accept - reset to 250 2.0.0 accept, empty why */
+extern void sg_verdict_accept(struct sg_verdict *v);
+
+/* sg_action_name - "ACCEPT", "DEFER", "REJECT" */
+extern const char *sg_action_name(SG_ACTION action);
+
+#endif /* SG_DECIDE_H */

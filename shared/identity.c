@@ -1,0 +1,2 @@
+/* identity.c - placeholder */
+typedef int sg_placeholder_identity;

@@ -1,0 +1,2 @@
+/* region.c - placeholder */
+typedef int sg_placeholder_region;

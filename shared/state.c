@@ -1,0 +1,2 @@
+/* state.c - placeholder */
+typedef int sg_placeholder_state;

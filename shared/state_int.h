@@ -1,0 +1,1 @@
+/* state_int.h - placeholder */

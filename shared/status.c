@@ -1,0 +1,58 @@
+/*
+ * status.c - status texts and classes, the package version
+ */
+
+/* Local headers. */
+#include "config.h"
+#include "sesgate.h"
+
+/* sg_strerror - short text for a status */
+const char *
+sg_strerror(SG_STATUS status)
+{
+    switch (status) {
+    case SG_OK:
+        return "success";
+    case SG_ERR_NOMEM:
+        return "out of memory";
+    case SG_ERR_IO:
+        return "input/output error";
+    case SG_ERR_STATE_RETRY:
+        return "state store busy";
+    case SG_ERR_STATE:
+        return "state store unreadable";
+    case SG_ERR_FULL:
+        return "no space left";
+    case SG_ERR_CONFIG:
+        return "configuration error";
+    case SG_ERR_SYNTAX:
+        return "syntax error";
+    case SG_ERR_TOOBIG:
+        return "input too large";
+    case SG_ERR_INVALID:
+        return "invalid input";
+    case SG_ERR_NOTFOUND:
+        return "not found";
+    case SG_ERR_PROTO:
+        return "protocol error";
+    case SG_ERR_USAGE:
+        return "usage error";
+    case SG_ERR_INTERNAL:
+        return "internal error";
+    }
+    return "unknown status";
+}
+
+/* sg_status_is_retryable - resource class: trying later may help */
+bool
+sg_status_is_retryable(SG_STATUS status)
+{
+    return status >= SG_ERR_NOMEM && status < SG_ERR_CONFIG;
+}
+
+/* sg_version - the package version */
+const char *
+sg_version(void)
+{
+    return PACKAGE_VERSION;
+}

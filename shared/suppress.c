@@ -1,0 +1,2 @@
+/* suppress.c - placeholder */
+typedef int sg_placeholder_suppress;
