@@ -1,2 +1,701 @@
-/* decide.c - placeholder */
-typedef int sg_placeholder_decide;
+/*
+ * decide.c - the one decision function and its stages
+ *
+ * Every SES rule that sesgate enforces at SMTP time is applied here and
+ * nowhere else (ses-rules.md R1-R5, R11). The milter and the policy
+ * daemon call the stage functions as the SMTP dialogue goes;
+ * sesgatectl check calls sg_decide for a whole message. The texts are
+ * SES's own where SES has one, so that people can search for them.
+ */
+
+/* System headers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Local headers. */
+#include "config.h"
+#include "decide.h"
+#include "identity.h"
+
+/* SES's text for unverified identities (R2), up to the region. */
+#define NOT_VERIFIED_TEXT \
+    "Message rejected: Email address is not verified. " \
+    "The following identities failed the check in region "
+
+/* sg_action_name - "ACCEPT", "DEFER", "REJECT" */
+const char *
+sg_action_name(SG_ACTION action)
+{
+    switch (action) {
+    case SG_ACCEPT:
+        return "ACCEPT";
+    case SG_DEFER:
+        return "DEFER";
+    case SG_REJECT:
+        return "REJECT";
+    }
+    return "UNKNOWN";
+}
+
+/* sg_verdict_accept - reset to 250 2.0.0 accept, empty why */
+void
+sg_verdict_accept(struct sg_verdict *v)
+{
+    v->action = SG_ACCEPT;
+    v->code = 250;
+    snprintf(v->enhanced, sizeof(v->enhanced), "2.0.0");
+    v->text[0] = '\0';
+    v->rule = NULL;
+    v->why[0] = '\0';
+}
+
+/* sg_verdict_set - fill in a verdict; why is left for the caller */
+void
+sg_verdict_set(struct sg_verdict *v, SG_ACTION action, int code,
+               const char *enhanced, const char *rule, const char *fmt, ...)
+{
+    va_list ap;
+
+    v->action = action;
+    v->code = code;
+    snprintf(v->enhanced, sizeof(v->enhanced), "%s", enhanced);
+    v->rule = rule;
+    va_start(ap, fmt);
+    vsnprintf(v->text, sizeof(v->text), fmt, ap);
+    va_end(ap);
+}
+
+/* set_why - printf into the verdict's explanation */
+static void set_why(struct sg_verdict *v, const char *fmt, ...)
+    SG_PRINTFLIKE(2, 3);
+
+static void
+set_why(struct sg_verdict *v, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(v->why, sizeof(v->why), fmt, ap);
+    va_end(ap);
+}
+
+/* upper_region - region name as SES prints it ("US-EAST-1") */
+static const char *
+upper_region(const struct sg_region *r, char *buf, size_t size)
+{
+    if (sg_region_upper_buf(r->name, buf, size) == NULL)
+        return r->name;
+    return buf;
+}
+
+/* iso_time - epoch seconds as ISO 8601 UTC, or "an unknown date" */
+static const char *
+iso_time(long long t, char *buf, size_t size)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (t <= 0 || gmtime_r(&tt, &tm) == NULL
+        || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, size, "an unknown date");
+    return buf;
+}
+
+/* account_of - the region's account summary; NOTFOUND if absent */
+static SG_STATUS
+account_of(SG_SNAP *snap, const struct sg_region *region,
+           struct sg_account *acct)
+{
+    return sg_snap_account(snap, region->name, acct);
+}
+
+/* refuse_syntax - refusal of an address that does not parse (R4) */
+static void
+refuse_syntax(struct sg_verdict *v, SG_ADDR_ERR err, const char *path,
+              int is_rcpt)
+{
+    if (err == SG_ADDR_ENONASCII) {
+        /* SES has no SMTPUTF8 (R4): its own text. */
+        sg_verdict_set(v, SG_REJECT, 553, "5.6.7", "R4",
+                       "There are non-ASCII characters in the email "
+                       "address: %.320s", path);
+    } else if (is_rcpt) {
+        sg_verdict_set(v, SG_REJECT, 553, "5.1.3", "R4",
+                       "<%.320s> address unknown", path);
+    } else {
+        sg_verdict_set(v, SG_REJECT, 553, "5.1.7", "R4",
+                       "<%.320s> Invalid email address", path);
+    }
+    set_why(v, "R4: %s: %s", path, sg_addr_strerror(err));
+}
+
+/* sg_decide_region - the region of a message (R1) */
+SG_STATUS
+sg_decide_region(const SG_CONF *conf, SG_SNAP *snap,
+                 const char *explicit_region, const char *sender,
+                 const struct sg_region **region, struct sg_verdict *v)
+{
+    struct sg_addr a;
+    struct sg_account acct;
+    const char *how = NULL;
+    const char *key = "";
+    int is_null = 0;
+    SG_STATUS st;
+
+    sg_verdict_accept(v);
+    *region = NULL;
+    /* The map is keyed by envelope sender; an unparsable or null sender
+     * falls through to default_region. */
+    if (sender == NULL
+        || sg_addr_parse_path(sender, &a, &is_null) != SG_ADDR_OK)
+        a.addr[0] = '\0';
+    if (explicit_region != NULL && *explicit_region != '\0'
+        && sg_region_lookup(explicit_region) == NULL) {
+        sg_verdict_set(v, SG_DEFER, 451, "4.3.0", "R1",
+                       "sesgate: unknown SES region '%.64s'",
+                       explicit_region);
+        set_why(v, "R1: '%.64s' is not an SES region", explicit_region);
+        return SG_OK;
+    }
+    *region = sg_region_resolve(explicit_region, conf->map, a.addr,
+                                conf->default_region, &how);
+    if (*region == NULL) {
+        sg_verdict_set(v, SG_DEFER, 451, "4.3.0", "R1",
+                       "sesgate: no SES region for sender <%.320s>: set "
+                       "default_region or add the sender to "
+                       "sender_region_map", a.addr);
+        set_why(v, "R1: sender_region_map has no key for <%s> and "
+                "default_region is not set", a.addr);
+        return SG_OK;
+    }
+    if (how != NULL && strcmp(how, "map") == 0 && conf->map != NULL)
+        (void)sg_region_map_find(conf->map, a.addr, &key);
+    st = account_of(snap, *region, &acct);
+    if (st == SG_ERR_NOTFOUND) {
+        /* Never accept blindly for a region we know nothing about. */
+        sg_verdict_set(v, SG_DEFER, 451, "4.3.0", "R1",
+                       "sesgate: no SES state for region %s: import or "
+                       "sync it", (*region)->name);
+        set_why(v, "R1: region %s (%s) is not in the state store",
+                (*region)->name, how != NULL ? how : "?");
+        return SG_OK;
+    }
+    if (st != SG_OK)
+        return st;
+    set_why(v, "R1: region %s (%s%s%s)", (*region)->name,
+            how != NULL ? how : "?", key[0] ? " key " : "", key);
+    return SG_OK;
+}
+
+/*
+ * List of failing identities for the R2 text. Entries are deduplicated
+ * and joined with ", "; when the text does not fit it ends with "..."
+ * as SES's does.
+ */
+struct fail_list {
+    char text[SG_VERDICT_TEXT_MAX];
+    size_t len;
+    int count;
+    int truncated;
+};
+
+/* fail_add - append one identity unless already listed */
+static void
+fail_add(struct fail_list *fl, const char *ident)
+{
+    const char *p;
+    size_t ilen = strlen(ident);
+    size_t need;
+
+    /* Already listed? Entries are separated by ", ". */
+    for (p = fl->text; (p = strstr(p, ident)) != NULL; p += ilen) {
+        if ((p == fl->text || (p >= fl->text + 2 && p[-2] == ','))
+            && (p[ilen] == '\0' || p[ilen] == ','))
+            return;
+    }
+    if (fl->truncated)
+        return;
+    need = ilen + (fl->count > 0 ? 2 : 0);
+    /* Keep room for the prefix of the verdict text and "...". */
+    if (fl->len + need + 4 >= sizeof(fl->text) - sizeof(NOT_VERIFIED_TEXT)
+                               - SG_REGION_MAX) {
+        fl->truncated = 1;
+        return;
+    }
+    if (fl->count > 0) {
+        memcpy(fl->text + fl->len, ", ", 2);
+        fl->len += 2;
+    }
+    memcpy(fl->text + fl->len, ident, ilen + 1);
+    fl->len += ilen;
+    fl->count++;
+}
+
+/* reject_unverified - the R2/R3 refusal listing the failing identities */
+static void
+reject_unverified(struct sg_verdict *v, const struct sg_region *region,
+                  const struct fail_list *fl, const char *rule)
+{
+    char up[SG_REGION_MAX + 1];
+
+    sg_verdict_set(v, SG_REJECT, 554, "5.7.1", rule, NOT_VERIFIED_TEXT
+                   "%s: %s%s", upper_region(region, up, sizeof(up)),
+                   fl->text, fl->truncated ? "..." : "");
+}
+
+/* describe_coverage - explanation of a coverage result */
+static void
+describe_coverage(char *buf, size_t size, const struct sg_addr *a,
+                  const struct sg_coverage *cov, const char *region)
+{
+    if (cov->covered)
+        snprintf(buf, size, "%s is covered by verified identity %s in %s",
+                 a->addr, cov->identity, region);
+    else if (cov->identity[0] != '\0')
+        snprintf(buf, size, "%s: identity %s in %s is %s", a->addr,
+                 cov->identity, region,
+                 cov->sending_disabled ? "verified but sending-disabled"
+                 : cov->status[0] ? cov->status : "not verified");
+    else
+        snprintf(buf, size, "%s: no identity covers it in %s", a->addr,
+                 region);
+}
+
+/* sg_decide_sender - checks at MAIL FROM */
+SG_STATUS
+sg_decide_sender(const SG_CONF *conf, SG_SNAP *snap,
+                 const struct sg_region *region, const char *sender,
+                 struct sg_verdict *v)
+{
+    struct sg_account acct;
+    struct sg_addr a;
+    struct sg_coverage cov;
+    struct fail_list fl;
+    char up[SG_REGION_MAX + 1];
+    int is_null = 0;
+    SG_ADDR_ERR aerr;
+    SG_STATUS st;
+
+    (void)conf;
+    sg_verdict_accept(v);
+    if ((st = account_of(snap, region, &acct)) != SG_OK)
+        return st == SG_ERR_NOTFOUND ? SG_ERR_STATE : st;
+    if (!acct.sending_enabled) {
+        /* R4: SES refuses while the account is paused in a region. */
+        sg_verdict_set(v, SG_REJECT, 554, "5.7.1", "R4",
+                       "Account is paused: sending is disabled in region "
+                       "%s", upper_region(region, up, sizeof(up)));
+        set_why(v, "R4: SendingEnabled is false in %s", region->name);
+        return SG_OK;
+    }
+    aerr = sg_addr_parse_path(sender != NULL ? sender : "<>", &a,
+                              &is_null);
+    if (aerr != SG_ADDR_OK) {
+        refuse_syntax(v, aerr, sender, 0);
+        return SG_OK;
+    }
+    if (is_null) {
+        set_why(v, "R2: null sender: no envelope identity to check");
+        return SG_OK;
+    }
+    if ((st = sg_identity_covers(snap, region->name, &a, &cov)) != SG_OK)
+        return st;
+    if (!cov.covered) {
+        memset(&fl, 0, sizeof(fl));
+        fail_add(&fl, a.addr);
+        reject_unverified(v, region, &fl, "R2");
+    }
+    {
+        char buf[SG_VERDICT_WHY_MAX - 16];
+
+        describe_coverage(buf, sizeof(buf), &a, &cov, region->name);
+        set_why(v, "R2: envelope sender %s", buf);
+    }
+    return SG_OK;
+}
+
+/* sg_decide_rcpt - checks at RCPT TO */
+SG_STATUS
+sg_decide_rcpt(const SG_CONF *conf, SG_SNAP *snap,
+               const struct sg_region *region, const char *rcpt,
+               size_t index, long long reserved, struct sg_verdict *v)
+{
+    struct sg_account acct;
+    struct sg_addr a;
+    struct sg_coverage cov;
+    struct sg_suppressed sup;
+    char buf[SG_VERDICT_WHY_MAX - 32];
+    char when[40];
+    int simulator;
+    SG_ADDR_ERR aerr;
+    SG_STATUS st;
+
+    sg_verdict_accept(v);
+    if (index >= (size_t)conf->max_recipients) {
+        /* R4: so that the client sends the rest in another
+         * transaction. */
+        sg_verdict_set(v, SG_DEFER, 452, "4.5.3", "R4",
+                       "Too many recipients: Amazon SES accepts at most "
+                       "%lld recipients per message", conf->max_recipients);
+        set_why(v, "R4: recipient %zu of a message; the limit is %lld",
+                index + 1, conf->max_recipients);
+        return SG_OK;
+    }
+    aerr = sg_addr_parse_path(rcpt != NULL ? rcpt : "", &a, NULL);
+    if (aerr != SG_ADDR_OK) {
+        refuse_syntax(v, aerr, rcpt != NULL ? rcpt : "", 1);
+        return SG_OK;
+    }
+    if ((st = account_of(snap, region, &acct)) != SG_OK)
+        return st == SG_ERR_NOTFOUND ? SG_ERR_STATE : st;
+    simulator = sg_identity_is_simulator(&a);
+
+    /* R3: in the sandbox every recipient must be verified or be the
+     * mailbox simulator. */
+    if (!acct.production && !simulator) {
+        if ((st = sg_identity_covers(snap, region->name, &a, &cov))
+            != SG_OK)
+            return st;
+        if (!cov.covered) {
+            struct fail_list fl;
+
+            memset(&fl, 0, sizeof(fl));
+            fail_add(&fl, a.addr);
+            reject_unverified(v, region, &fl, "R3");
+            describe_coverage(buf, sizeof(buf), &a, &cov, region->name);
+            set_why(v, "R3: %s is in the sandbox and %s", region->name,
+                    buf);
+            return SG_OK;
+        }
+    }
+
+    /* R5: SES would take the message and bounce it; refuse now. */
+    st = sg_snap_suppressed(snap, region->name, a.addr, &sup);
+    if (st == SG_OK) {
+        iso_time(sup.updated, when, sizeof(when));
+        sg_verdict_set(v, SG_REJECT, 550, "5.1.1", "R5",
+                       "Recipient address rejected: <%s> is on the Amazon "
+                       "SES account-level suppression list in region %s "
+                       "(reason %s, since %s)", a.addr, region->name,
+                       sg_supp_reason_name(sup.reason), when);
+        set_why(v, "R5: %s is suppressed in %s (%s, %s)", a.addr,
+                region->name, sg_supp_reason_name(sup.reason), when);
+        return SG_OK;
+    }
+    if (st != SG_ERR_NOTFOUND)
+        return st;
+
+    /* R4: daily quota pre-check; simulator recipients do not count
+     * toward it. -1 is unlimited. */
+    if (!simulator && acct.max_24h >= 0
+        && acct.sent_24h + (double)reserved + 1 > acct.max_24h) {
+        sg_verdict_set(v, SG_DEFER, 454, "4.7.0", "R4",
+                       "Throttling failure: Daily message quota exceeded.");
+        set_why(v, "R4: %s has sent %.0f of %.0f in the last 24 hours "
+                "(%lld more in this message)", region->name, acct.sent_24h,
+                acct.max_24h, reserved);
+        return SG_OK;
+    }
+
+    if (simulator)
+        set_why(v, "R3/R5: %s is the SES mailbox simulator", a.addr);
+    else if (!acct.production) {
+        describe_coverage(buf, sizeof(buf), &a, &cov, region->name);
+        set_why(v, "R3: sandbox, %s; R5: not suppressed", buf);
+    } else
+        set_why(v, "R3: %s is in production; R5: %s is not suppressed",
+                region->name, a.addr);
+    return SG_OK;
+}
+
+/* check_header - add a header's failing addresses to the list */
+static SG_STATUS
+check_header(SG_SNAP *snap, const struct sg_region *region,
+             const char *name, const char *value, struct fail_list *fl,
+             struct sg_verdict *v, int *refused)
+{
+    struct sg_addr *addrs;
+    struct sg_coverage cov;
+    size_t n = 0, i;
+    SG_ADDR_ERR aerr;
+    SG_STATUS st = SG_OK;
+    char ident[SG_DISPLAY_MAX + SG_ADDR_MAX + 8];
+
+    *refused = 0;
+    if (value == NULL)
+        return SG_OK;
+    addrs = calloc(SG_HDR_MAX_ADDRS, sizeof(*addrs));
+    if (addrs == NULL)
+        return SG_ERR_NOMEM;
+    aerr = sg_addr_parse_header(value, strlen(value), addrs,
+                                SG_HDR_MAX_ADDRS, &n);
+    if (aerr != SG_ADDR_OK) {
+        if (aerr == SG_ADDR_ENONASCII)
+            sg_verdict_set(v, SG_REJECT, 553, "5.6.7", "R4",
+                           "There are non-ASCII characters in the email "
+                           "address in the %s: header", name);
+        else
+            sg_verdict_set(v, SG_REJECT, 554, "5.6.0", "R2",
+                           "Message rejected: the %s: header is not a "
+                           "valid address list (%s)", name,
+                           sg_addr_strerror(aerr));
+        set_why(v, "R2: %s: header: %s", name, sg_addr_strerror(aerr));
+        *refused = 1;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        if ((st = sg_identity_covers(snap, region->name, &addrs[i], &cov))
+            != SG_OK)
+            goto out;
+        if (cov.covered)
+            continue;
+        /* SES lists a header address with its display name as well as
+         * bare: "Ann <a@x>, a@x". */
+        if (addrs[i].display[0] != '\0') {
+            snprintf(ident, sizeof(ident), "%s <%s>", addrs[i].display,
+                     addrs[i].addr);
+            fail_add(fl, ident);
+        }
+        fail_add(fl, addrs[i].addr);
+    }
+out:
+    free(addrs);
+    return st;
+}
+
+/* valid_config_set_name - up to 64 of A-Z a-z 0-9 - _ (ses-facts 11) */
+static int
+valid_config_set_name(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++, n++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+              || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+            return 0;
+    return n > 0 && n <= 64;
+}
+
+/* sg_decide_headers - checks at end of headers (R2, R11) */
+SG_STATUS
+sg_decide_headers(const SG_CONF *conf, SG_SNAP *snap,
+                  const struct sg_region *region, const char *sender,
+                  const char *hdr_from, const char *hdr_sender,
+                  const char *hdr_return_path, const char *config_set,
+                  struct sg_verdict *v)
+{
+    struct fail_list fl;
+    struct sg_addr a;
+    struct sg_coverage cov;
+    char up[SG_REGION_MAX + 1];
+    char name[80];
+    const char *cs;
+    size_t len;
+    int is_null = 0, refused = 0;
+    SG_STATUS st;
+
+    (void)conf;
+    sg_verdict_accept(v);
+    memset(&fl, 0, sizeof(fl));
+    /* The envelope sender first, as SES lists the Source first. An
+     * unparsable one was refused at MAIL FROM already. */
+    if (sender != NULL && sg_addr_parse_path(sender, &a, &is_null)
+        == SG_ADDR_OK && !is_null) {
+        if ((st = sg_identity_covers(snap, region->name, &a, &cov))
+            != SG_OK)
+            return st;
+        if (!cov.covered)
+            fail_add(&fl, a.addr);
+    }
+    if ((st = check_header(snap, region, "From", hdr_from, &fl, v,
+                           &refused)) != SG_OK || refused)
+        return st;
+    if ((st = check_header(snap, region, "Sender", hdr_sender, &fl, v,
+                           &refused)) != SG_OK || refused)
+        return st;
+    if ((st = check_header(snap, region, "Return-Path", hdr_return_path,
+                           &fl, v, &refused)) != SG_OK || refused)
+        return st;
+    if (fl.count > 0) {
+        reject_unverified(v, region, &fl, "R2");
+        set_why(v, "R2: not covered by a verified identity in %s: %.300s",
+                region->name, fl.text);
+        return SG_OK;
+    }
+
+    /* R11: the configuration set must exist in the region. */
+    if (config_set != NULL) {
+        cs = config_set;
+        while (*cs == ' ' || *cs == '\t')
+            cs++;
+        len = strlen(cs);
+        while (len > 0 && (cs[len - 1] == ' ' || cs[len - 1] == '\t'
+                           || cs[len - 1] == '\r' || cs[len - 1] == '\n'))
+            len--;
+        snprintf(name, sizeof(name), "%.*s", (int)(len < 70 ? len : 70),
+                 cs);
+        if (len > 0) {
+            st = valid_config_set_name(name) ? sg_snap_config_set(
+                     snap, region->name, name) : SG_ERR_NOTFOUND;
+            if (st == SG_ERR_NOTFOUND) {
+                sg_verdict_set(v, SG_REJECT, 554, "5.7.1", "R11",
+                               "Configuration set does not exist: %s in "
+                               "region %s", name,
+                               upper_region(region, up, sizeof(up)));
+                set_why(v, "R11: configuration set '%s' is not defined in "
+                        "%s", name, region->name);
+                return SG_OK;
+            }
+            if (st != SG_OK)
+                return st;
+        }
+    }
+    set_why(v, "R2: every sender identity is verified in %s%s",
+            region->name, config_set != NULL ? "; R11: configuration set "
+            "exists" : "");
+    return SG_OK;
+}
+
+/* sg_decide_size - message size (R4) */
+void
+sg_decide_size(const SG_CONF *conf, long long size, struct sg_verdict *v)
+{
+    sg_verdict_accept(v);
+    if (size >= 0 && size > conf->message_size_limit) {
+        sg_verdict_set(v, SG_REJECT, 552, "5.3.4", "R4",
+                       "Message is too long.");
+        set_why(v, "R4: %lld bytes is over message_size_limit %lld", size,
+                conf->message_size_limit);
+    } else if (size >= 0)
+        set_why(v, "R4: %lld bytes is within %lld", size,
+                conf->message_size_limit);
+}
+
+/* is_simulator_path - whether a recipient path is the mailbox simulator */
+static int
+is_simulator_path(const char *path)
+{
+    struct sg_addr a;
+
+    return sg_addr_parse_path(path, &a, NULL) == SG_ADDR_OK
+           && sg_identity_is_simulator(&a);
+}
+
+/* sg_decide - decide a whole message */
+SG_STATUS
+sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
+          struct sg_decision *out)
+{
+    const struct sg_region *region;
+    struct sg_verdict sv, hv, zv;
+    struct sg_verdict *first_defer = NULL, *first_reject = NULL;
+    size_t i, accepted = 0;
+    long long reserved = 0;
+    SG_STATUS st;
+
+    memset(out, 0, sizeof(*out));
+    if (msg->nrcpt > 0
+        && (out->rcpt = calloc(msg->nrcpt, sizeof(*out->rcpt))) == NULL)
+        return SG_ERR_NOMEM;
+    out->nrcpt = msg->nrcpt;
+
+    st = sg_decide_region(conf, snap, msg->region, msg->env_from, &region,
+                          &out->message);
+    if (st != SG_OK)
+        goto fail;
+    out->region = region;
+    if (out->message.action != SG_ACCEPT) {
+        for (i = 0; i < msg->nrcpt; i++)
+            out->rcpt[i] = out->message;
+        return SG_OK;
+    }
+
+    /* MAIL FROM. An R2 refusal of the envelope sender is reported by the
+     * header stage instead, which lists it together with the header
+     * identities as SES does. */
+    if ((st = sg_decide_sender(conf, snap, region, msg->env_from, &sv))
+        != SG_OK)
+        goto fail;
+    if (sv.action == SG_ACCEPT || (sv.rule != NULL
+                                   && strcmp(sv.rule, "R2") == 0
+                                   && sv.code == 554))
+        snprintf(out->message.why, sizeof(out->message.why), "%s",
+                 sv.why);
+    else
+        out->message = sv;
+
+    /* RCPT TO, in order; only accepted recipients count toward the
+     * 50-recipient limit and the quota pre-check. */
+    for (i = 0; i < msg->nrcpt; i++) {
+        st = sg_decide_rcpt(conf, snap, region, msg->rcpts[i], accepted,
+                            reserved, &out->rcpt[i]);
+        if (st != SG_OK)
+            goto fail;
+        switch (out->rcpt[i].action) {
+        case SG_ACCEPT:
+            accepted++;
+            if (!is_simulator_path(msg->rcpts[i]))
+                reserved++;
+            break;
+        case SG_DEFER:
+            if (first_defer == NULL)
+                first_defer = &out->rcpt[i];
+            break;
+        case SG_REJECT:
+            if (first_reject == NULL)
+                first_reject = &out->rcpt[i];
+            break;
+        }
+    }
+
+    if (out->message.action == SG_ACCEPT) {
+        st = sg_decide_headers(conf, snap, region, msg->env_from,
+                               msg->hdr_from, msg->hdr_sender,
+                               msg->hdr_return_path, msg->config_set, &hv);
+        if (st != SG_OK)
+            goto fail;
+        if (hv.action != SG_ACCEPT)
+            out->message = hv;
+    }
+    if (out->message.action == SG_ACCEPT) {
+        sg_decide_size(conf, msg->size, &zv);
+        if (zv.action != SG_ACCEPT)
+            out->message = zv;
+    }
+    if (out->message.action == SG_ACCEPT && accepted == 0) {
+        if (first_defer != NULL)
+            out->message = *first_defer;
+        else if (first_reject != NULL)
+            out->message = *first_reject;
+        else {
+            sg_verdict_set(&out->message, SG_REJECT, 554, "5.5.1", "R4",
+                           "There are no recipients specified");
+            snprintf(out->message.why, sizeof(out->message.why),
+                     "R4: the message has no recipients");
+        }
+    }
+    out->relayed = out->message.action == SG_ACCEPT ? (int)accepted : 0;
+    if (out->message.action == SG_ACCEPT)
+        snprintf(out->message.why, sizeof(out->message.why),
+                 "relayed to %zu of %zu recipients in %s", accepted,
+                 msg->nrcpt, region->name);
+    return SG_OK;
+
+fail:
+    sg_decision_clear(out);
+    return st;
+}
+
+/* sg_decision_clear - release what sg_decide allocated */
+void
+sg_decision_clear(struct sg_decision *d)
+{
+    if (d == NULL)
+        return;
+    free(d->rcpt);
+    d->rcpt = NULL;
+    d->nrcpt = 0;
+}
