@@ -240,6 +240,27 @@ static const struct hdr_row hdr_rows[] = {
     {"x@b\xc3\xbc" "cher.example", SG_ADDR_OK, 1,
      "x@xn--bcher-kva.example", ""},
     {"a@[192.0.2.1]", SG_ADDR_OK, 1, "a@[192.0.2.1]", ""},
+    /* RFC 5322 Appendix A. */
+    {"Mary Smith <mary@x.test>, jdoe@example.org, Who? <one@y.test>",
+     SG_ADDR_OK, 3, "mary@x.test,jdoe@example.org,one@y.test",
+     "Mary Smith||Who?"},
+    {"<boss@nil.test>, \"Giant; \\\"Big\\\" Box\" <sysservices@example.net>",
+     SG_ADDR_OK, 2, "boss@nil.test,sysservices@example.net",
+     "|\"Giant; \\\"Big\\\" Box\""},
+    {"A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;",
+     SG_ADDR_OK, 3, "c@a.test,joe@where.test,jdoe@one.test",
+     "Ed Jones||John"},
+    {"A Group(Some people)\r\n     :Chris Jones <c@(Chris's host.)"
+     "public.example>,\r\n         joe@example.org,\r\n  John "
+     "<jdoe@one.test> (my dear friend); (the end of the group)",
+     SG_ADDR_OK, 3, "c@public.example,joe@example.org,jdoe@one.test",
+     "Chris Jones||John"},
+    {"Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>",
+     SG_ADDR_OK, 1, "pete@silly.test", "Pete"},
+    {"Joe Q. Public <john.q.public@example.com>", SG_ADDR_OK, 1,
+     "john.q.public@example.com", "Joe Q. Public"},
+    {"Mary Smith <@node.test:mary@example.net>, , jdoe@test  . example",
+     SG_ADDR_OK, 2, "mary@example.net,jdoe@test.example", "Mary Smith|"},
     /* Errors; the count is what was parsed before the error. */
     {"a@b, j\xc3\xb6rg@x", SG_ADDR_ENONASCII, 1, "a@b", ""},
     {"a@b, c@d, garbage", SG_ADDR_ESYNTAX, 2, "a@b,c@d", "|"},
@@ -264,15 +285,17 @@ static void
 join_results(const struct sg_addr *a, size_t n, int display, char *buf,
              size_t size)
 {
-    size_t i;
+    const char *p;
+    size_t i, o = 0;
 
-    buf[0] = '\0';
     for (i = 0; i < n; i++) {
-        if (i > 0)
-            strncat(buf, display ? "|" : ",", size - strlen(buf) - 1);
-        strncat(buf, display ? a[i].display : a[i].addr,
-                size - strlen(buf) - 1);
+        if (i > 0 && o + 1 < size)
+            buf[o++] = display ? '|' : ',';
+        for (p = display ? a[i].display : a[i].addr; *p != '\0'; p++)
+            if (o + 1 < size)
+                buf[o++] = *p;
     }
+    buf[o] = '\0';
 }
 
 /* test_header - one header value row */
