@@ -1,2 +1,521 @@
 #!/bin/sh
-exit 0
+# tests/integration/t-ctl.sh - sesgatectl against a real state store
+#
+# Run by "make check" with top_builddir and top_srcdir set (absolute).
+# Writes its own configuration with state_dir in a temp dir, imports the
+# snapshots in tests/integration/data/ with the built sesgatectl and
+# asserts the exact output lines and exit statuses that DESIGN.md's
+# contract promises (check: 0 relayed, 75 deferred, 77 refused, 64
+# usage, 78 configuration or state error; import: 65 bad snapshot).
+
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
+
+ctl=$top_builddir/ctl/sesgatectl
+data=$top_srcdir/tests/integration/data
+examples=$top_srcdir/packaging/examples
+
+[ -x "$ctl" ] || sg_skip "$ctl is not built"
+
+sg_setup
+conf=$sg_tmp/sesgate.conf
+cat >"$conf" <<EOF
+# written by t-ctl.sh
+default_region = us-east-1
+sender_region_map = $data/sender_region_map
+state_dir = $sg_tmp/state
+EOF
+
+# c - sesgatectl with the test configuration
+c() {
+    sg_run "$ctl" -c "$conf" "$@"
+}
+
+# R2/R3 refusal text, as SES words it (decide.h).
+nv="554 5.7.1 Message rejected: Email address is not verified. The following identities failed the check in region"
+
+# ---- usage, help, version -------------------------------------------
+sg_case "no command"
+sg_run "$ctl"
+assert_exit 64
+assert_err_has "no command given"
+
+sg_case "unknown command"
+c frobnicate
+assert_exit 64
+
+sg_case "unknown global option"
+sg_run "$ctl" -x
+assert_exit 64
+
+sg_case "--help"
+sg_run "$ctl" --help
+assert_exit 0
+assert_out_has "Usage: sesgatectl"
+
+sg_case "--version"
+sg_run "$ctl" --version
+assert_exit 0
+assert_out_has "sesgatectl (sesgate) "
+
+for cmd in import export status check suppress config; do
+    sg_case "$cmd --help"
+    c "$cmd" --help
+    assert_exit 0
+    assert_out_has "Usage: sesgatectl"
+done
+
+sg_case "suppress add --help"
+c suppress add --help
+assert_exit 0
+assert_out_has "suppress add --region R"
+
+sg_case "help check"
+sg_run "$ctl" help check
+assert_exit 0
+assert_out_has "check --from ADDR"
+
+# ---- no state yet ----------------------------------------------------
+sg_case "check without state"
+c check --from news@example.com --rcpt alice@example.org
+assert_exit 78
+assert_err_has "sesgatectl: no state in $sg_tmp/state: run sesgatectl import"
+
+sg_case "status without state"
+c status
+assert_exit 78
+assert_err_has "no state in $sg_tmp/state"
+
+sg_case "config -n without state: reported, not a failure"
+c config -n
+assert_exit 0
+assert_line "$conf: configuration OK"
+assert_err_has "no state in $sg_tmp/state"
+
+# ---- configuration ---------------------------------------------------
+sg_case "-n on a bad configuration names file:line"
+sg_run "$ctl" -c "$data/bad.conf" -n
+assert_exit 78
+assert_err_has "sesgatectl: $data/bad.conf:3: "
+
+sg_case "config -n on a bad configuration"
+sg_run "$ctl" -c "$data/bad.conf" config -n
+assert_exit 78
+assert_err_has "$data/bad.conf:3: "
+
+sg_case "-c with a missing file"
+sg_run "$ctl" -c "$sg_tmp/nonexistent.conf" check --from a@example.com \
+    --rcpt b@example.com
+assert_exit 78
+assert_err_has "sesgatectl: $sg_tmp/nonexistent.conf"
+
+sg_case "config -d prints the defaults"
+c config -d
+assert_exit 0
+assert_line "state_dir = /var/lib/sesgate"
+assert_line "max_recipients = 50"
+
+sg_case "config prints the effective configuration"
+c config
+assert_exit 0
+assert_line "state_dir = $sg_tmp/state"
+assert_line "default_region = us-east-1"
+
+sg_case "config masks a redis password"
+cat >"$sg_tmp/redis.conf" <<EOF
+state_dir = $sg_tmp/state
+redis_url = redis://user:s3cret@127.0.0.1:6379/0
+EOF
+sg_run "$ctl" -c "$sg_tmp/redis.conf" config
+assert_exit 0
+assert_line "redis_url = redis://user:*****@127.0.0.1:6379/0"
+if grep -q s3cret "$sg_tmp/stdout"; then
+    sg_fail "the password was printed"
+else
+    sg_pass
+fi
+
+# ---- import ----------------------------------------------------------
+sg_case "import the packaged example"
+c import "$examples/state.json"
+assert_exit 0
+assert_out_has "imported 2 regions: "
+assert_out_has "us-east-1 (sandbox, 3 identities, 1 suppressed)"
+assert_out_has "eu-west-1 (production, 1 identity, 1 suppressed)"
+
+sg_case "import the test state"
+c import "$data/state.json"
+assert_exit 0
+assert_out_has "imported 3 regions: "
+assert_out_has "ca-central-1 (production, sending PAUSED, 1 identity, 0 suppressed)"
+assert_out_has "us-east-1 (sandbox, 3 identities, 2 suppressed)"
+
+sg_case "config -n with state"
+c config -n
+assert_exit 0
+assert_line "$conf: configuration OK"
+
+# ---- check: accepted -------------------------------------------------
+sg_case "accepted: verified domain sender, verified sandbox recipient"
+c check --from news@example.com --rcpt alice@example.org
+assert_exit 0
+assert_line "rcpt alice@example.org: ACCEPT"
+assert_line "message: ACCEPT"
+assert_line "# region: us-east-1 (default)"
+assert_out_has "# rcpt alice@example.org: "
+assert_out_has "# message: "
+
+sg_case "recipient printed exactly as typed"
+c check --from '<news@example.com>' --rcpt '<alice@example.org>'
+assert_exit 0
+assert_line "rcpt <alice@example.org>: ACCEPT"
+assert_line "message: ACCEPT"
+
+sg_case "output is the contract: rcpt lines, message line, # lines"
+c check --from news@example.com --rcpt alice@example.org \
+    --rcpt bob@example.com
+assert_exit 0
+if sed -n 1p "$sg_tmp/stdout" | grep -qx "rcpt alice@example.org: ACCEPT" &&
+   sed -n 2p "$sg_tmp/stdout" | grep -qx "rcpt bob@example.com: ACCEPT" &&
+   sed -n 3p "$sg_tmp/stdout" | grep -qx "message: ACCEPT" &&
+   ! sed -n '4,$p' "$sg_tmp/stdout" | grep -qv '^# '; then
+    sg_pass
+else
+    sg_fail "lines out of order or an explanation without '# '"
+fi
+
+sg_case "null sender with a verified header From"
+c check --from '<>' --header-from 'News <news@example.com>' \
+    --rcpt alice@example.org
+assert_exit 0
+assert_line "message: ACCEPT"
+
+sg_case "configuration set that exists"
+c check --from news@example.com --rcpt alice@example.org \
+    --configuration-set transactional
+assert_exit 0
+assert_line "message: ACCEPT"
+
+# ---- check: refused --------------------------------------------------
+sg_case "unverified sender"
+c check --from someone@unverified.example --rcpt alice@example.org
+assert_exit 77
+assert_line "message: REJECT $nv US-EAST-1: someone@unverified.example"
+assert_out_has "# message: R2: "
+
+sg_case "sender in a PENDING domain"
+c check --from a@pending.example --rcpt alice@example.org
+assert_exit 77
+assert_line "message: REJECT $nv US-EAST-1: a@pending.example"
+
+sg_case "header From with the display name of an unverified address"
+c check --from news@example.com \
+    --header-from 'Ann <ann@unverified.example>' --rcpt alice@example.org
+assert_exit 77
+assert_line "rcpt alice@example.org: ACCEPT"
+assert_line "message: REJECT $nv US-EAST-1: Ann <ann@unverified.example>, ann@unverified.example"
+
+sg_case "several header From mailboxes, one unverified"
+c check --from news@example.com \
+    --header-from 'news@example.com, "Bob B." <bob@elsewhere.example>' \
+    --rcpt alice@example.org
+assert_exit 77
+assert_line "message: REJECT $nv US-EAST-1: \"Bob B.\" <bob@elsewhere.example>, bob@elsewhere.example"
+
+sg_case "unverified Sender and Return-Path headers"
+c check --from news@example.com --sender 'x@nowhere.example' \
+    --return-path '<y@nowhere.example>' --rcpt alice@example.org
+assert_exit 77
+assert_line "message: REJECT $nv US-EAST-1: x@nowhere.example, y@nowhere.example"
+
+sg_case "sandbox: the only recipient is not verified"
+c check --from news@example.com --rcpt stranger@example.net
+assert_exit 77
+assert_line "rcpt stranger@example.net: REJECT $nv US-EAST-1: stranger@example.net"
+assert_line "message: REJECT $nv US-EAST-1: stranger@example.net"
+assert_out_has "# rcpt stranger@example.net: R3: "
+
+sg_case "sandbox: one recipient not verified, another fine"
+c check --from news@example.com --rcpt stranger@example.net \
+    --rcpt alice@example.org
+assert_exit 0
+assert_line "rcpt stranger@example.net: REJECT $nv US-EAST-1: stranger@example.net"
+assert_line "rcpt alice@example.org: ACCEPT"
+assert_line "message: ACCEPT"
+
+sg_case "suppressed recipient"
+c check --from news@example.com --rcpt bounced@example.com
+assert_exit 77
+assert_line "rcpt bounced@example.com: REJECT 550 5.1.1 Recipient address rejected: <bounced@example.com> is on the Amazon SES account-level suppression list in region us-east-1 (reason BOUNCE, since 2026-11-02T08:00:00Z)"
+assert_out_has "# rcpt bounced@example.com: R5: "
+
+sg_case "suppressed recipient in eu-west-1 (COMPLAINT)"
+c check --region eu-west-1 --from news@example.com \
+    --rcpt complained@example.com
+assert_exit 77
+assert_line "rcpt complained@example.com: REJECT 550 5.1.1 Recipient address rejected: <complained@example.com> is on the Amazon SES account-level suppression list in region eu-west-1 (reason COMPLAINT, since 2026-10-15T12:30:00Z)"
+assert_line "# region: eu-west-1 (explicit)"
+
+sg_case "message too long"
+c check --from news@example.com --rcpt alice@example.org --size 40000001
+assert_exit 77
+assert_line "rcpt alice@example.org: ACCEPT"
+assert_line "message: REJECT 552 5.3.4 Message is too long."
+
+sg_case "size within the limit"
+c check --from news@example.com --rcpt alice@example.org --size 40000000
+assert_exit 0
+assert_line "message: ACCEPT"
+
+sg_case "configuration set that does not exist"
+c check --from news@example.com --rcpt alice@example.org \
+    --configuration-set nope
+assert_exit 77
+assert_line "message: REJECT 554 5.7.1 Configuration set does not exist: nope in region US-EAST-1"
+
+sg_case "paused region (sender from the map, region-name form)"
+c check --from team@ca.example.com --rcpt someone@example.net
+assert_exit 77
+assert_line "message: REJECT 554 5.7.1 Account is paused: sending is disabled in region CA-CENTRAL-1"
+assert_line "# region: ca-central-1 (map)"
+
+# ---- check: deferred -------------------------------------------------
+sg_case "eu-west-1 from the map by relay host: daily quota spent"
+c check --from billing@eu.example.com --rcpt customer@example.net
+assert_exit 75
+assert_line "rcpt customer@example.net: DEFER 454 4.7.0 Throttling failure: Daily message quota exceeded."
+assert_line "message: DEFER 454 4.7.0 Throttling failure: Daily message quota exceeded."
+assert_line "# region: eu-west-1 (map)"
+
+sg_case "region in the R1 table but not in the state"
+c check --region us-west-2 --from news@example.com --rcpt alice@example.org
+assert_exit 75
+assert_line "rcpt alice@example.org: DEFER 451 4.3.0 sesgate: no SES state for region us-west-2: import or sync it"
+assert_line "message: DEFER 451 4.3.0 sesgate: no SES state for region us-west-2: import or sync it"
+assert_line "# region: us-west-2 (explicit)"
+
+sg_case "51 recipients: the 51st is deferred"
+set --
+i=1
+while [ "$i" -le 51 ]; do
+    set -- "$@" --rcpt "r$i@example.com"
+    i=$((i + 1))
+done
+c check --from news@example.com "$@"
+assert_exit 0
+assert_line "rcpt r50@example.com: ACCEPT"
+assert_line "rcpt r51@example.com: DEFER 452 4.5.3 Too many recipients: Amazon SES accepts at most 50 recipients per message"
+assert_line "message: ACCEPT"
+set --
+
+# ---- check: usage ----------------------------------------------------
+sg_case "check without --from"
+c check --rcpt alice@example.org
+assert_exit 64
+assert_err_has "--from"
+
+sg_case "check without --rcpt"
+c check --from news@example.com
+assert_exit 64
+assert_err_has "--rcpt"
+
+sg_case "check with a bad --size"
+c check --from news@example.com --rcpt alice@example.org --size lots
+assert_exit 64
+
+sg_case "check with a negative --size"
+c check --from news@example.com --rcpt alice@example.org --size -5
+assert_exit 64
+
+sg_case "check with an unknown option"
+c check --from news@example.com --rcpt alice@example.org --bogus
+assert_exit 64
+
+sg_case "check with an option missing its value"
+c check --from news@example.com --rcpt
+assert_exit 64
+
+sg_case "check with an unknown region name"
+c check --region mars-north-1 --from news@example.com \
+    --rcpt alice@example.org
+assert_exit 64
+
+sg_case "check never writes: the exported state is unchanged"
+c export
+cp "$sg_tmp/stdout" "$sg_tmp/export.before"
+c check --from news@example.com --rcpt alice@example.org --rcpt r1@example.com
+c export
+if cmp -s "$sg_tmp/stdout" "$sg_tmp/export.before"; then
+    sg_pass
+else
+    sg_fail "the state changed after check"
+fi
+
+# ---- bad snapshots ---------------------------------------------------
+sg_case "import a snapshot with a syntax error"
+c import "$data/bad-syntax.json"
+assert_exit 65
+assert_err_match "bad-syntax\.json:[0-9]+:[0-9]+: "
+
+sg_case "import a snapshot with a wrong type"
+c import "$data/bad-type.json"
+assert_exit 65
+assert_err_has "bad-type.json"
+
+sg_case "the old state answers after a refused import"
+c check --from news@example.com --rcpt alice@example.org \
+    --rcpt bounced@example.com
+assert_exit 0
+assert_line "rcpt alice@example.org: ACCEPT"
+assert_out_has "rcpt bounced@example.com: REJECT 550 5.1.1 "
+
+sg_case "import from standard input"
+sg_run sh -c "'$ctl' -c '$conf' import - < '$data/state.json'"
+assert_exit 0
+assert_out_has "imported 3 regions: "
+
+sg_case "import of a missing file"
+c import "$sg_tmp/nonexistent.json"
+if [ "$sg_rc" = 65 ] || [ "$sg_rc" = 74 ]; then
+    sg_pass
+else
+    sg_fail "exit status $sg_rc, want 65 or 74"
+fi
+
+sg_case "import usage"
+c import
+assert_exit 64
+
+# ---- export ----------------------------------------------------------
+sg_case "export to stdout"
+c export
+assert_exit 0
+assert_out_has '"sesgate_state"'
+cp "$sg_tmp/stdout" "$sg_tmp/export.json"
+
+sg_case "export -o FILE"
+c export -o "$sg_tmp/export2.json"
+assert_exit 0
+if [ -s "$sg_tmp/export2.json" ] &&
+   cmp -s "$sg_tmp/export.json" "$sg_tmp/export2.json"; then
+    sg_pass
+else
+    sg_fail "export -o differs from export to stdout"
+fi
+
+sg_case "export imports back"
+c import "$sg_tmp/export.json"
+assert_exit 0
+assert_out_has "imported 3 regions: "
+c check --from news@example.com --rcpt bounced@example.com
+assert_exit 77
+assert_out_has "rcpt bounced@example.com: REJECT 550 5.1.1 "
+
+# ---- status ----------------------------------------------------------
+sg_case "status shows every region"
+c status
+assert_exit 0
+assert_line "us-east-1: sandbox, sending enabled"
+assert_line "eu-west-1: production, sending enabled"
+assert_line "ca-central-1: production, sending PAUSED"
+assert_line "    quota (24h):        150/200"
+assert_line "    quota (24h):        50000/50000"
+assert_line "    quota (24h):        12/unlimited"
+assert_out_has "imported "
+
+sg_case "status --region"
+c status --region eu-west-1
+assert_exit 0
+assert_line "eu-west-1: production, sending enabled"
+assert_no_line "us-east-1: sandbox, sending enabled"
+
+sg_case "status --region not in the state"
+c status --region us-west-2
+assert_exit 78
+
+sg_case "status --json"
+c status --json
+assert_exit 0
+if command -v jq >/dev/null 2>&1; then
+    if [ "$(jq -r '.regions["us-east-1"].sent_24h' "$sg_tmp/stdout")" = 150 ] &&
+       [ "$(jq -r '.regions["eu-west-1"].max_rate' "$sg_tmp/stdout")" = 14 ] &&
+       [ "$(jq -r '.regions["us-east-1"].sandbox' "$sg_tmp/stdout")" = true ] &&
+       [ "$(jq -r '.state_dir' "$sg_tmp/stdout")" = "$sg_tmp/state" ]; then
+        sg_pass
+    else
+        sg_fail "unexpected JSON figures"
+    fi
+else
+    assert_out_has '"state_dir"'
+fi
+
+# ---- suppression list ------------------------------------------------
+sg_case "suppress list"
+c suppress list
+assert_exit 0
+assert_line "us-east-1 gone@example.net BOUNCE 2026-11-01T00:00:00Z"
+assert_line "eu-west-1 complained@example.com COMPLAINT 2026-10-15T12:30:00Z"
+
+sg_case "suppress list --region"
+c suppress list --region eu-west-1
+assert_exit 0
+assert_out_lines 2
+
+sg_case "suppress add"
+c suppress add --region us-east-1 new@example.com
+assert_exit 0
+c check --from news@example.com --rcpt new@example.com
+assert_exit 77
+assert_out_has "rcpt new@example.com: REJECT 550 5.1.1 Recipient address rejected: <new@example.com> is on the Amazon SES account-level suppression list in region us-east-1 (reason BOUNCE, since "
+
+sg_case "suppress add --reason COMPLAINT"
+c suppress add --region us-east-1 --reason COMPLAINT angry@example.com
+assert_exit 0
+c suppress list --region us-east-1
+assert_out_has "us-east-1 angry@example.com COMPLAINT "
+
+sg_case "suppress add without --region"
+c suppress add new2@example.com
+assert_exit 64
+
+sg_case "suppress add with a bad reason"
+c suppress add --region us-east-1 --reason SPAM new2@example.com
+assert_exit 64
+
+sg_case "suppress remove from every region"
+c suppress remove gone@example.net
+assert_exit 0
+assert_line "removed gone@example.net from 2 regions"
+c suppress list
+assert_exit 0
+if grep -q "gone@example.net" "$sg_tmp/stdout"; then
+    sg_fail "gone@example.net still listed"
+else
+    sg_pass
+fi
+
+sg_case "suppress remove of an address on no list"
+c suppress remove gone@example.net
+assert_exit 0
+assert_line "gone@example.net was not on any suppression list"
+
+sg_case "suppress remove --region"
+c suppress remove --region us-east-1 new@example.com
+assert_exit 0
+assert_line "removed new@example.com from 1 region"
+c check --from news@example.com --rcpt new@example.com
+assert_exit 0
+
+sg_case "suppress import"
+c suppress import --region us-east-1 "$data/suppress.csv"
+assert_exit 0
+c suppress list --region us-east-1
+assert_out_has "us-east-1 one@example.com BOUNCE "
+assert_out_has "us-east-1 two@example.com COMPLAINT "
+
+sg_case "suppress usage"
+c suppress
+assert_exit 64
+c suppress frob
+assert_exit 64
+
+sg_summary
