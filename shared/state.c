@@ -483,6 +483,7 @@ region_meta_key(char *buf, size_t size, const char *prefix,
             return 0;
         buf[n++] = lower_char(*region);
     }
+    buf[n] = '\0';
     return n;
 }
 
