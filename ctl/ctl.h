@@ -86,6 +86,15 @@ extern int ctl_status_exit(SG_STATUS status);
  */
 extern const char *ctl_iso8601_buf(long long t, char *buf, size_t size);
 
+/*
+ * ctl_put_safe - write a string with control characters shown as '?'
+ *
+ * Addresses and verdict texts come from the command line or the
+ * snapshot; a newline in one must not forge an output line of the
+ * contract ("message: ACCEPT").
+ */
+extern void ctl_put_safe(const char *s, FILE *fp);
+
 /* ctl_reset_getopt - prepare getopt_long for a fresh argument vector */
 extern void ctl_reset_getopt(void);
 

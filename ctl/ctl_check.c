@@ -86,11 +86,15 @@ parse_size(const char *s, long long *out)
 static void
 print_verdict(const struct sg_verdict *v)
 {
-    if (v->action == SG_ACCEPT)
+    if (v->action == SG_ACCEPT) {
         printf("ACCEPT\n");
-    else
-        printf("%s %d %s %s\n", sg_action_name(v->action), v->code,
-               v->enhanced, v->text);
+        return;
+    }
+    printf("%s %d ", sg_action_name(v->action), v->code);
+    ctl_put_safe(v->enhanced, stdout);
+    putchar(' ');
+    ctl_put_safe(v->text, stdout);
+    putchar('\n');
 }
 
 /* print_why - "# WHAT: RULE: WHY" (rule only when the text lacks it) */
@@ -100,10 +104,12 @@ print_why(const char *what, const char *addr, const struct sg_verdict *v)
     const char *why = v->why[0] != '\0' ? v->why : v->text;
     size_t rlen;
 
-    if (addr != NULL)
-        printf("# %s %s: ", what, addr);
-    else
-        printf("# %s: ", what);
+    printf("# %s", what);
+    if (addr != NULL) {
+        putchar(' ');
+        ctl_put_safe(addr, stdout);
+    }
+    printf(": ");
     /* decide.c starts its explanations with the rule ("R5: ..."); add
      * it only where it is missing. */
     if (v->rule != NULL && v->rule[0] != '\0') {
@@ -113,7 +119,8 @@ print_why(const char *what, const char *addr, const struct sg_verdict *v)
     }
     if (why[0] == '\0')
         why = v->action == SG_ACCEPT ? "accepted" : "refused";
-    printf("%s\n", why);
+    ctl_put_safe(why, stdout);
+    putchar('\n');
 }
 
 /* print_region - "# region: NAME (explicit|map|default)" */
@@ -312,7 +319,9 @@ ctl_cmd_check(struct ctl_ctx *ctx, int argc, char **argv)
     }
 
     for (i = 0; i < nrcpt; i++) {
-        printf("rcpt %s: ", rcpts[i]);
+        printf("rcpt ");
+        ctl_put_safe(rcpts[i], stdout);
+        printf(": ");
         print_verdict(&d.rcpt[i]);
     }
     printf("message: ");

@@ -220,8 +220,9 @@ list_one(const char *region, const struct sg_suppressed *e, void *arg)
     char iso[32];
 
     (void)arg;
-    printf("%s %s %s %s\n", region, e->address,
-           sg_supp_reason_name(e->reason),
+    printf("%s ", region);
+    ctl_put_safe(e->address, stdout);
+    printf(" %s %s\n", sg_supp_reason_name(e->reason),
            ctl_iso8601_buf(e->updated, iso, sizeof(iso)));
     return ferror(stdout) ? 1 : 0;
 }

@@ -256,6 +256,16 @@ ctl_iso8601_buf(long long t, char *buf, size_t size)
     return buf;
 }
 
+/* ctl_put_safe - write a string with control characters as '?' */
+void
+ctl_put_safe(const char *s, FILE *fp)
+{
+    const unsigned char *p;
+
+    for (p = (const unsigned char *)s; *p != '\0'; p++)
+        putc(*p < 0x20 || *p == 0x7f ? '?' : *p, fp);
+}
+
 /* ctl_reset_getopt - prepare getopt_long for a fresh argument vector */
 void
 ctl_reset_getopt(void)
