@@ -210,6 +210,8 @@ int
 ctl_open_state(struct ctl_ctx *ctx, int flags, SG_STATE **out)
 {
     char err[1024];
+    char path[4096];
+    struct stat sb;
     const char *dir = ctx->conf->state_dir;
 
     *out = NULL;
@@ -233,9 +235,13 @@ ctl_open_state(struct ctl_ctx *ctx, int flags, SG_STATE **out)
         if (err[0] == '\0')
             snprintf(err, sizeof(err), "cannot open the state in %s", dir);
         ctl_error("%s", err);
-        /* A missing or unreadable store is a state error (78); only an
-         * import that cannot write is an I/O error. */
-        return (flags & SG_STATE_CREATE) ? CTL_EXIT_IOERR : SG_EXIT_CONFIG;
+        /* A missing, corrupt or unreadable store is a state error (78);
+         * a store that cannot be created is an I/O error (74). */
+        if ((flags & SG_STATE_CREATE)
+            && (sg_state_path_buf(dir, path, sizeof(path)) == NULL
+                || stat(path, &sb) != 0))
+            return CTL_EXIT_IOERR;
+        return SG_EXIT_CONFIG;
     }
     return 0;
 }

@@ -91,6 +91,25 @@ assert_exit 0
 assert_line "$conf: configuration OK"
 assert_err_has "no state in $sg_tmp/state"
 
+sg_case "export without state"
+c export
+assert_exit 78
+
+sg_case "suppress add without state"
+c suppress add --region us-east-1 a@example.com
+assert_exit 78
+
+sg_case "import into a corrupt store"
+mkdir -p "$sg_tmp/bad-state"
+printf 'this is not an LMDB file, not at all, no\n' \
+    >"$sg_tmp/bad-state/state.mdb"
+printf 'state_dir = %s\n' "$sg_tmp/bad-state" >"$sg_tmp/bad-state.conf"
+sg_run "$ctl" -c "$sg_tmp/bad-state.conf" import "$data/state.json"
+assert_exit 78
+sg_run "$ctl" -c "$sg_tmp/bad-state.conf" check --from a@example.com \
+    --rcpt b@example.com
+assert_exit 78
+
 # ---- configuration ---------------------------------------------------
 sg_case "-n on a bad configuration names file:line"
 sg_run "$ctl" -c "$data/bad.conf" -n
@@ -511,6 +530,33 @@ assert_exit 0
 c suppress list --region us-east-1
 assert_out_has "us-east-1 one@example.com BOUNCE "
 assert_out_has "us-east-1 two@example.com COMPLAINT "
+
+sg_case "suppress import of a bad file: all or nothing"
+c suppress import --region us-east-1 "$data/bad-suppress.csv"
+assert_exit 65
+assert_err_has "bad-suppress.csv:3"
+c suppress list --region us-east-1
+if grep -q "ok@example.com" "$sg_tmp/stdout"; then
+    sg_fail "a line of a refused file was added"
+else
+    sg_pass
+fi
+
+sg_case "suppress add of a bad address"
+c suppress add --region us-east-1 "not an address"
+assert_exit 65
+
+sg_case "-v is accepted"
+sg_run "$ctl" -v -c "$conf" check --from news@example.com \
+    --rcpt alice@example.org
+assert_exit 0
+assert_line "message: ACCEPT"
+
+sg_case "a forged line in an address is not printed as a line"
+c check --from news@example.com --rcpt "x@example.com
+message: ACCEPT"
+assert_exit 77
+assert_no_line "message: ACCEPT"
 
 sg_case "suppress usage"
 c suppress
