@@ -59,7 +59,7 @@ show "deferred: eu-west-1 (relay host in sender_region_map) has spent its daily 
 show "refused: sender not verified in us-east-1" \
     --from someone@unverified.example --rcpt alice@example.org
 show "refused: recipient on the suppression list; another recipient still accepted" \
-    --from news@example.com --rcpt gone@example.net --rcpt alice@example.org
+    --from news@example.com --rcpt gone@example.com --rcpt alice@example.org
 show "refused: sandbox recipient not verified; header From with display name" \
     --from news@example.com --header-from 'Ann <ann@unverified.example>' \
     --rcpt stranger@example.net
