@@ -72,6 +72,7 @@ parse_opts(const char *cmd, int argc, char **argv, int allow_reason,
 
     o->region = NULL;
     o->reason = SG_SUPP_BOUNCE;
+    *first = argc;
     ctl_reset_getopt();
     while ((ch = getopt_long(argc, argv, ":hr:", longopts, NULL)) != -1) {
         switch (ch) {
@@ -125,7 +126,7 @@ supp_add(struct ctl_ctx *ctx, int argc, char **argv)
     SG_STATE *st;
     SG_STATUS s;
     int status;
-    int first;
+    int first = 0;
     int i;
 
     if ((status = parse_opts("suppress add", argc, argv, 1, &o, &first))
@@ -173,7 +174,7 @@ supp_remove(struct ctl_ctx *ctx, int argc, char **argv)
     SG_STATUS s;
     int removed;
     int status;
-    int first;
+    int first = 0;
     int i;
 
     if ((status = parse_opts("suppress remove", argc, argv, 0, &o,
@@ -239,7 +240,7 @@ supp_list(struct ctl_ctx *ctx, int argc, char **argv)
     size_t n;
     size_t i;
     int status;
-    int first;
+    int first = 0;
 
     if ((status = parse_opts("suppress list", argc, argv, 0, &o, &first))
         != 0 || first < 0)
@@ -298,7 +299,7 @@ supp_import(struct ctl_ctx *ctx, int argc, char **argv)
     SG_STATE *st;
     SG_STATUS s;
     int status;
-    int first;
+    int first = 0;
 
     if ((status = parse_opts("suppress import", argc, argv, 0, &o,
                              &first)) != 0 || first < 0)
