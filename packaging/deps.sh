@@ -14,7 +14,7 @@ libmilter-dev liblmdb-dev libjansson-dev libcurl4-openssl-dev libssl-dev
 libhiredis-dev check"
 # Tests and tools: real peers, fuzzing, benchmarks.
 TEST_PKGS="lmdb-utils clang libclang-rt-14-dev valgrind python3
-postfix postfix-lmdb swaks miltertest redis-server procps iproute2 time"
+postfix postfix-lmdb swaks miltertest redis-server procps iproute2 time jq"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

@@ -16,6 +16,9 @@ extern Suite *sg_region_suite(void);
 extern Suite *sg_state_suite(void);
 extern Suite *sg_identity_suite(void);
 extern Suite *sg_decide_suite(void);
+extern Suite *sg_quota_suite(void);
+extern Suite *sg_policy_suite(void);
+extern Suite *sg_milter_suite(void);
 
 /* Test helpers shared by the suites (check_main.c). */
 

@@ -1,0 +1,1 @@
+/* mlfi_util.h - placeholder */

@@ -1,0 +1,2 @@
+/* policy_proto.c - placeholder */
+typedef int sg_placeholder_policy_proto;

@@ -1,0 +1,2 @@
+/* quota.c - placeholder */
+typedef int sg_placeholder_quota;

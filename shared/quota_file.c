@@ -1,0 +1,2 @@
+/* quota_file.c - placeholder */
+typedef int sg_placeholder_quota_file;
