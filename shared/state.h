@@ -72,7 +72,12 @@ extern SG_STATE *sg_state_open(const char *dir, int flags,
 /* sg_state_close - release; accepts NULL; returns NULL */
 extern SG_STATE *sg_state_close(SG_STATE *st);
 
-/* Per-region account summary, from GetAccount. */
+/*
+ * Per-region account summary, from GetAccount. Fields the snapshot's
+ * account object leaves out (or a region without an account object)
+ * take conservative defaults: sandbox (production 0), sending enabled,
+ * Max24HourSend 200, MaxSendRate 1, SentLast24Hours 0.
+ */
 struct sg_account {
     int production;             /* ProductionAccessEnabled */
     int sending_enabled;        /* SendingEnabled */

@@ -380,7 +380,8 @@ START_TEST(test_round_trip)
     static const char *const kept[] = {
         "\"generated_by\"", "\"active_receipt_rule_set\"",
         "\"DkimAttributes\"", "\"MessageId\":\"abc\"",
-        "\"EnforcementStatus\"", "\"LastUpdateTime\": \"2026-11-01T00:00:00Z\"",
+        "\"EnforcementStatus\"",
+        "\"LastUpdateTime\": \"2026-11-01T00:00:00Z\"",
         "\"Gone@Example.NET\"", "\"Marketing\"",
     };
     char err[512] = "";
