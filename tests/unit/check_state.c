@@ -26,6 +26,9 @@ static SG_STATE *st;
 static SG_SNAP *snap;
 static long long import_time;
 
+static long long supp_count(const char *region);
+static int is_suppressed(const char *region, const char *addr);
+
 /* path_in - a file name in the test directory */
 static const char *
 path_in(const char *name)
@@ -444,6 +447,26 @@ START_TEST(test_reader_isolation)
 }
 END_TEST
 
+START_TEST(test_dup_same_reason)
+{
+    static const char text[] =
+        "{\"sesgate_state\": 1, \"regions\": {\"us-east-1\": "
+        "{\"suppressed\": [{\"EmailAddress\": \"a@dup.example\", "
+        "\"Reason\": \"BOUNCE\", \"LastUpdateTime\": 1}, "
+        "{\"EmailAddress\": \"A@DUP.example\", \"Reason\": "
+        "\"bounce\", \"LastUpdateTime\": 2}]}}}";
+    char err[512] = "";
+    SG_STATUS s;
+
+    /* Listed twice with the same reason: kept once (state.h). */
+    s = sg_state_import_buf(st, "mem", text, strlen(text), err,
+                            sizeof(err));
+    ck_assert_msg(s == SG_OK, "got %s, want OK (%s)", sg_strerror(s), err);
+    ck_assert_int_eq(supp_count("us-east-1"), 1);
+    ck_assert_int_eq(is_suppressed("us-east-1", "a@dup.example"), 1);
+}
+END_TEST
+
 START_TEST(test_open_missing)
 {
     char err[512] = "", want[600];
@@ -737,6 +760,7 @@ sg_state_suite(void)
     tcase_add_loop_test(tc, test_bad_buf, 0, ROWS(bad_buf_rows));
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_reader_isolation);
+    tcase_add_test(tc, test_dup_same_reason);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("open");
