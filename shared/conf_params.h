@@ -33,6 +33,16 @@ SG_CONF_PARAM(quota_backend, ENUM, "embedded", 0, 0,
     "where quota counters live: embedded (state_dir) or redis")
 SG_CONF_PARAM(redis_url, STR, "redis://127.0.0.1:6379/0", 0, 0,
     "Redis server for quota_backend = redis")
+SG_CONF_PARAM(redis_timeout, INT, "1000", 10, 60000,
+    "milliseconds a Redis quota call may take before on_quota_error applies")
+SG_CONF_PARAM(redis_password_file, STR, "", 0, 0,
+    "file whose first line is the Redis password (AUTH); empty: none")
+SG_CONF_PARAM(quota_burst, INT, "0", 0, 1000000,
+    "rate burst in recipients; 0: one second's worth (MaxSendRate, at least 1)")
+SG_CONF_PARAM(quota_reservation_timeout, INT, "600", 1, 86400,
+    "seconds after which an in-flight quota reservation is released")
+SG_CONF_PARAM(on_quota_error, ENUM, "tempfail", 0, 0,
+    "answer when the quota counters cannot be reached: tempfail or accept")
 SG_CONF_PARAM(on_state_error, ENUM, "tempfail", 0, 0,
     "answer when the state cannot be read: tempfail or accept")
 SG_CONF_PARAM(regions, STR, "", 0, 0,
