@@ -59,3 +59,15 @@ SG_CONF_PARAM(syslog_facility, ENUM, "mail", 0, 0,
     "syslog facility of the daemons: mail, daemon or local0 to local7")
 SG_CONF_PARAM(log_level, ENUM, "info", 0, 0,
     "least important messages logged: err, warning, notice, info, debug")
+SG_CONF_PARAM(policyd_user, STR, "sesgate", 0, 0,
+    "user that sesgate-policyd runs as after binding its socket (as root)")
+SG_CONF_PARAM(policyd_socket_mode, STR, "0660", 0, 0,
+    "octal permissions of the unix socket of sesgate-policyd -l unix:PATH")
+SG_CONF_PARAM(policyd_socket_group, STR, "postfix", 0, 0,
+    "group of that unix socket; empty: leave the group as created")
+SG_CONF_PARAM(policyd_idle_timeout, INT, "300", 1, 86400,
+    "seconds after which sesgate-policyd closes an idle connection")
+SG_CONF_PARAM(policyd_max_connections, INT, "4096", 1, 1000000,
+    "concurrent connections sesgate-policyd serves; more wait in the backlog")
+SG_CONF_PARAM(policyd_pid_file, STR, "", 0, 0,
+    "file sesgate-policyd writes its process id to; empty: none")
