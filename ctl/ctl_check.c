@@ -283,6 +283,7 @@ ctl_cmd_check(struct ctl_ctx *ctx, int argc, char **argv)
     }
     msg.rcpts = rcpts;
     msg.nrcpt = nrcpt;
+    msg.explain = 1;            /* check explains every verdict */
 
     if ((status = ctl_load_conf(ctx)) != 0)
         goto out;

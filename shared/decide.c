@@ -46,10 +46,11 @@ sg_verdict_accept(struct sg_verdict *v)
 {
     v->action = SG_ACCEPT;
     v->code = 250;
-    snprintf(v->enhanced, sizeof(v->enhanced), "2.0.0");
+    memcpy(v->enhanced, "2.0.0", sizeof("2.0.0"));
     v->text[0] = '\0';
     v->rule = NULL;
     v->why[0] = '\0';
+    v->simulator = 0;
 }
 
 /* sg_verdict_set - fill in a verdict; why is left for the caller */
@@ -68,7 +69,9 @@ sg_verdict_set(struct sg_verdict *v, SG_ACTION action, int code,
     va_end(ap);
 }
 
-/* set_why - printf into the verdict's explanation */
+/* set_why - printf into the verdict's explanation; an accept is
+ * explained only when the caller asked (formatting every accept costs
+ * more than the lookups that decided it) */
 static void set_why(struct sg_verdict *v, const char *fmt, ...)
     SG_PRINTFLIKE(2, 3);
 
@@ -77,6 +80,8 @@ set_why(struct sg_verdict *v, const char *fmt, ...)
 {
     va_list ap;
 
+    if (v->action == SG_ACCEPT && !v->explain)
+        return;
     va_start(ap, fmt);
     vsnprintf(v->why, sizeof(v->why), fmt, ap);
     va_end(ap);
@@ -352,6 +357,7 @@ sg_decide_rcpt(const SG_CONF *conf, SG_SNAP *snap,
     if ((st = account_of(snap, region, &acct)) != SG_OK)
         return st == SG_ERR_NOTFOUND ? SG_ERR_STATE : st;
     simulator = sg_identity_is_simulator(&a);
+    v->simulator = (unsigned char)simulator;
 
     /* R3: in the sandbox every recipient must be verified or be the
      * mailbox simulator. */
@@ -574,16 +580,6 @@ sg_decide_size(const SG_CONF *conf, long long size, struct sg_verdict *v)
                 conf->message_size_limit);
 }
 
-/* is_simulator_path - whether a recipient path is the mailbox simulator */
-static int
-is_simulator_path(const char *path)
-{
-    struct sg_addr a;
-
-    return sg_addr_parse_path(path, &a, NULL) == SG_ADDR_OK
-           && sg_identity_is_simulator(&a);
-}
-
 /* sg_decide - decide a whole message */
 SG_STATUS
 sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
@@ -601,6 +597,10 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
         && (out->rcpt = calloc(msg->nrcpt, sizeof(*out->rcpt))) == NULL)
         return SG_ERR_NOMEM;
     out->nrcpt = msg->nrcpt;
+    out->message.explain = (unsigned char)(msg->explain != 0);
+    sv.explain = hv.explain = zv.explain = out->message.explain;
+    for (i = 0; i < msg->nrcpt; i++)
+        out->rcpt[i].explain = out->message.explain;
 
     st = sg_decide_region(conf, snap, msg->region, msg->env_from, &region,
                           &out->message);
@@ -637,7 +637,7 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
         switch (out->rcpt[i].action) {
         case SG_ACCEPT:
             accepted++;
-            if (!is_simulator_path(msg->rcpts[i]))
+            if (!out->rcpt[i].simulator)
                 reserved++;
             break;
         case SG_DEFER:
@@ -678,7 +678,7 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
         }
     }
     out->relayed = out->message.action == SG_ACCEPT ? (int)accepted : 0;
-    if (out->message.action == SG_ACCEPT)
+    if (out->message.action == SG_ACCEPT && out->message.explain)
         snprintf(out->message.why, sizeof(out->message.why),
                  "relayed to %zu of %zu recipients in %s", accepted,
                  msg->nrcpt, region->name);

@@ -70,6 +70,7 @@ struct sg_msg {
     long long size;             /* bytes, or -1 if unknown */
     const char *config_set;     /* X-SES-CONFIGURATION-SET or NULL */
     long long now;              /* epoch seconds, 0 = time(NULL) */
+    int explain;                /* 1: explain accepted verdicts too */
 };
 
 /* The decision about a whole message. */
@@ -172,7 +173,8 @@ extern void sg_verdict_set(struct sg_verdict *v, SG_ACTION action, int code,
                            const char *enhanced, const char *rule,
                            const char *fmt, ...) SG_PRINTFLIKE(6, 7);
 
-/* sg_verdict_accept - reset to 250 2.0.0 accept, empty why */
+/* sg_verdict_accept - reset to 250 2.0.0 accept, empty why; the
+ * caller's explain flag is kept */
 extern void sg_verdict_accept(struct sg_verdict *v);
 
 /* sg_action_name - "ACCEPT", "DEFER", "REJECT" */

@@ -66,6 +66,18 @@ sg_identity_is_simulator(const struct sg_addr *a)
     return 0;
 }
 
+/* copy_bounded - strlcpy: copy what fits, always terminate */
+static void
+copy_bounded(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* try_identity - look up one candidate; record the first unusable one */
 static SG_STATUS
 try_identity(SG_SNAP *snap, const char *region, const char *name,
@@ -82,8 +94,8 @@ try_identity(SG_SNAP *snap, const char *region, const char *name,
         return st;
     if (id.verified && id.sending_enabled) {
         out->covered = 1;
-        snprintf(out->identity, sizeof(out->identity), "%s", name);
-        snprintf(out->status, sizeof(out->status), "%s", id.status);
+        copy_bounded(out->identity, sizeof(out->identity), name);
+        copy_bounded(out->status, sizeof(out->status), id.status);
         out->sending_disabled = 0;
         *found = 1;
     } else if (out->identity[0] == '\0') {

@@ -98,7 +98,14 @@ struct sg_verdict {
     const char *rule;           /* static string or NULL */
     char why[SG_VERDICT_WHY_MAX]; /* explanation for humans: which rule
                                  * decided, for which region and
-                                 * identity; also set on accept */
+                                 * identity; always set on refusal, on
+                                 * accept only when explain is set */
+    unsigned char explain;      /* caller's wish: explain accepts too
+                                 * (sesgatectl check); daemons leave it
+                                 * 0 and save the formatting */
+    unsigned char simulator;    /* set by sg_decide_rcpt: the recipient
+                                 * is the SES mailbox simulator, which
+                                 * counts toward the rate only (R4) */
 };
 
 /* SES limits that are not configurable (R4). */

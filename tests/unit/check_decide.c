@@ -266,6 +266,7 @@ START_TEST(decide_table)
     msg.hdr_return_path = c->hdr_rp;
     msg.size = c->size;
     msg.config_set = c->cset;
+    msg.explain = 1;
     ck_assert_int_eq(sg_decide(conf, snap, &msg, &d), SG_OK);
     ck_assert_msg(d.message.code == c->want_code,
                   "%s: message got %d %s %s, want %d", c->name,
