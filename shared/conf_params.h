@@ -71,3 +71,17 @@ SG_CONF_PARAM(policyd_max_connections, INT, "4096", 1, 1000000,
     "concurrent connections sesgate-policyd serves; more wait in the backlog")
 SG_CONF_PARAM(policyd_pid_file, STR, "", 0, 0,
     "file sesgate-policyd writes its process id to; empty: none")
+SG_CONF_PARAM(milter_socket, STR, "unix:/run/sesgate/milter.sock", 0, 0,
+    "socket of sesgate-milter in libmilter form: unix:PATH or inet:PORT@HOST")
+SG_CONF_PARAM(milter_user, STR, "sesgate", 0, 0,
+    "user that sesgate-milter runs as after opening its socket (as root)")
+SG_CONF_PARAM(milter_socket_mode, STR, "0660", 0, 0,
+    "octal permissions of the unix socket of sesgate-milter")
+SG_CONF_PARAM(milter_socket_group, STR, "postfix", 0, 0,
+    "group of the milter's unix socket; empty: leave the group as created")
+SG_CONF_PARAM(milter_pid_file, STR, "", 0, 0,
+    "file sesgate-milter writes its process id to; empty: none")
+SG_CONF_PARAM(milter_default_config_set, STR, "", 0, 0,
+    "X-SES-CONFIGURATION-SET the milter adds when a message has none")
+SG_CONF_PARAM(milter_count_body, BOOL, "yes", 0, 0,
+    "milter measures the message size itself (yes) or trusts SIZE= (no)")
