@@ -121,4 +121,11 @@ extern SG_QUOTA *sg_quota_file_open(const SG_CONF *conf, char *err,
 extern SG_QUOTA *sg_quota_redis_open(const SG_CONF *conf, char *err,
                                      size_t errlen);
 
+/*
+ * sg_quota_file_test_lock - take an embedded handle's region lock and
+ *   never release it (tests of the robust mutex only: a child process
+ *   calls it and is killed)
+ */
+extern SG_STATUS sg_quota_file_test_lock(SG_QUOTA *q, const char *region);
+
 #endif /* SG_QUOTA_INT_H */

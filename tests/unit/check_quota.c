@@ -1,9 +1,592 @@
-/* check_quota.c - placeholder until the module's suite lands */
+/*
+ * check_quota.c - the quota engine's front end and embedded backend,
+ *   with an injected clock
+ *
+ * Each test opens STATE_DIR/quota.db in a private directory with
+ * quota_reservation_timeout = 60 and works on region "eu-west-1" from
+ * time T0 (a multiple of the 10-second bucket width, so rows can place
+ * commits at known offsets within a bucket).
+ */
+
+/* System headers. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Third-party headers. */
 #include <check.h>
+
+/* Local headers. */
+#include "quota.h"
+#include "quota_int.h"
 #include "check_suites.h"
 
+#define ROWS(a)     ((int)(sizeof(a) / sizeof((a)[0])))
+#define R           "eu-west-1"
+#define T0          1800000000000LL     /* 2027-01-15, bucket-aligned */
+#define SEC         1000LL
+#define DAY         (86400 * SEC)
+
+static char *tmpdir;
+static SG_CONF *conf;
+static SG_QUOTA *q;
+
+/* load_conf - a config for the test directory plus extra lines */
+static SG_CONF *
+load_conf(const char *extra)
+{
+    char buf[4200], err[512];
+    SG_CONF *c;
+    int n;
+
+    n = snprintf(buf, sizeof(buf), "state_dir = %s\n"
+                 "quota_reservation_timeout = 60\n%s", tmpdir, extra);
+    c = sg_conf_load_buf("quota.conf", buf, (size_t)n, err, sizeof(err));
+    ck_assert_msg(c != NULL, "config: %s", err);
+    return c;
+}
+
+/* open_quota - open the embedded backend of conf */
+static SG_QUOTA *
+open_quota(const SG_CONF *c)
+{
+    char err[512];
+    SG_QUOTA *h = sg_quota_open(c, err, sizeof(err));
+
+    ck_assert_msg(h != NULL, "open: %s", err);
+    return h;
+}
+
+/* setup - private state dir, config, handle */
+static void
+setup(void)
+{
+    tmpdir = sg_test_tmpdir();
+    ck_assert_ptr_nonnull(tmpdir);
+    conf = load_conf("");
+    q = open_quota(conf);
+}
+
+/* teardown - close and remove everything */
+static void
+teardown(void)
+{
+    q = sg_quota_close(q);
+    conf = sg_conf_free(conf);
+    sg_test_rmtree(tmpdir);
+    free(tmpdir);
+}
+
+/* lim - limits of a region */
+static struct sg_quota_limits
+lim(double rate, double burst, double max24, double sent, long long sync)
+{
+    struct sg_quota_limits l;
+
+    l.max_rate = rate;
+    l.burst = burst;
+    l.max_24h = max24;
+    l.sent_24h = sent;
+    l.synced_at_ms = sync;
+    return l;
+}
+
+/* deny_name - text of a deny reason */
+static const char *
+deny_name(enum sg_quota_deny d)
+{
+    return d == SG_QUOTA_OK ? "OK" : d == SG_QUOTA_RATE ? "RATE"
+           : d == SG_QUOTA_DAILY ? "DAILY" : "?";
+}
+
+/* reserve - reserve and return the deny reason (status must be OK) */
+static enum sg_quota_deny
+reserve(const struct sg_quota_limits *l, const char *txn, long long ru,
+        long long du, long long now)
+{
+    enum sg_quota_deny d = SG_QUOTA_OK;
+    SG_STATUS st = sg_quota_reserve(q, R, l, txn, ru, du, now, &d);
+
+    ck_assert_msg(st == SG_OK, "reserve %s: got %s, want OK (%s)", txn,
+                  sg_strerror(st), sg_quota_error(q));
+    return d;
+}
+
+/* peek - peek and return the deny reason */
+static enum sg_quota_deny
+peek(const struct sg_quota_limits *l, long long ru, long long du,
+     long long now)
+{
+    enum sg_quota_deny d = SG_QUOTA_OK;
+    SG_STATUS st = sg_quota_peek(q, R, l, ru, du, now, &d);
+
+    ck_assert_msg(st == SG_OK, "peek: got %s, want OK (%s)",
+                  sg_strerror(st), sg_quota_error(q));
+    return d;
+}
+
+/* usage - a region's usage */
+static struct sg_quota_usage
+usage(const struct sg_quota_limits *l, long long now)
+{
+    struct sg_quota_usage u;
+    SG_STATUS st = sg_quota_usage(q, R, l, now, &u);
+
+    ck_assert_msg(st == SG_OK, "usage: got %s, want OK", sg_strerror(st));
+    return u;
+}
+
+/* commit - commit everything held by txn */
+static void
+commit(const char *txn, long long now)
+{
+    SG_STATUS st = sg_quota_commit(q, R, txn, -1, -1, now);
+
+    ck_assert_msg(st == SG_OK, "commit: got %s, want OK", sg_strerror(st));
+}
+
+#define WANT_DENY(got, want) \
+    ck_assert_msg((got) == (want), "%s: got %s, want %s", #got, \
+                  deny_name(got), deny_name(want))
+#define WANT_NUM(got, want) \
+    ck_assert_msg((got) > (want) - 1e-6 && (got) < (want) + 1e-6, \
+                  "%s: got %g, want %g", #got, (double)(got), \
+                  (double)(want))
+
+/* The token bucket refills at max_rate per second, up to the burst. */
+START_TEST(test_refill)
+{
+    struct sg_quota_limits l = lim(10, 10, -1, 0, 0);
+    char txn[32];
+    int i;
+
+    for (i = 0; i < 10; i++) {
+        snprintf(txn, sizeof(txn), "t%d", i);
+        WANT_DENY(reserve(&l, txn, 1, 1, T0), SG_QUOTA_OK);
+    }
+    WANT_DENY(reserve(&l, "t10", 1, 1, T0), SG_QUOTA_RATE);
+    /* 100 ms at 10/s is one token. */
+    WANT_DENY(reserve(&l, "t11", 1, 1, T0 + 100), SG_QUOTA_OK);
+    WANT_DENY(reserve(&l, "t12", 1, 1, T0 + 100), SG_QUOTA_RATE);
+    WANT_DENY(reserve(&l, "t13", 2, 2, T0 + 250), SG_QUOTA_RATE);
+    WANT_DENY(reserve(&l, "t14", 1, 1, T0 + 250), SG_QUOTA_OK);
+    /* A long pause refills to the burst, not beyond. */
+    WANT_NUM(usage(&l, T0 + 60 * SEC).tokens, 10.0);
+}
+END_TEST
+
+/* The burst: explicit, quota_burst, or one second's worth (>= 1). */
+static const struct {
+    const char *conf;
+    double rate, burst, want;
+} burst_rows[] = {
+    { "", 5, 0, 5 },
+    { "", 0.5, 0, 1 },
+    { "", 14, 3, 3 },
+    { "quota_burst = 20\n", 5, 0, 20 },
+    { "quota_burst = 20\n", 5, 7, 7 },
+};
+
+START_TEST(test_burst)
+{
+    SG_CONF *c = load_conf(burst_rows[_i].conf);
+    struct sg_quota_limits l = lim(burst_rows[_i].rate,
+                                   burst_rows[_i].burst, -1, 0, 0);
+
+    q = sg_quota_close(q);
+    q = open_quota(c);
+    WANT_NUM(usage(&l, T0).tokens, burst_rows[_i].want);
+    /* Exactly the burst is admitted at once. */
+    WANT_DENY(reserve(&l, "a", (long long)burst_rows[_i].want, 0, T0),
+              SG_QUOTA_OK);
+    WANT_DENY(reserve(&l, "b", 1, 0, T0), SG_QUOTA_RATE);
+    sg_conf_free(c);
+}
+END_TEST
+
+/* All or none: a 3-unit reserve with 2 left changes nothing. */
+START_TEST(test_all_or_none)
+{
+    struct sg_quota_limits l = lim(100, 0, 5, 0, 0);
+    struct sg_quota_usage u;
+
+    WANT_DENY(reserve(&l, "a", 3, 3, T0), SG_QUOTA_OK);
+    commit("a", T0);
+    WANT_DENY(reserve(&l, "b", 3, 3, T0), SG_QUOTA_DAILY);
+    u = usage(&l, T0);
+    WANT_NUM(u.sent_24h, 3);
+    WANT_NUM(u.reserved, 0);
+    WANT_NUM(u.tokens, 97);
+    WANT_DENY(reserve(&l, "b", 2, 2, T0), SG_QUOTA_OK);
+    /* Rate refusal: daily room but no tokens; nothing held either. */
+    l = lim(2, 2, 100, 0, 0);
+    WANT_DENY(reserve(&l, "c", 3, 3, T0 + DAY * 2), SG_QUOTA_RATE);
+    u = usage(&l, T0 + DAY * 2);
+    WANT_NUM(u.reserved, 0);
+    WANT_NUM(u.tokens, 2);
+}
+END_TEST
+
+/* Daily first: with both limits exceeded the daily one is named. */
+START_TEST(test_daily_first)
+{
+    struct sg_quota_limits l = lim(1, 1, 1, 0, 0);
+
+    WANT_DENY(reserve(&l, "a", 1, 1, T0), SG_QUOTA_OK);
+    commit("a", T0);
+    WANT_DENY(reserve(&l, "b", 1, 1, T0), SG_QUOTA_DAILY);
+    WANT_DENY(peek(&l, 1, 1, T0), SG_QUOTA_DAILY);
+    WANT_DENY(peek(&l, 1, 0, T0), SG_QUOTA_RATE);
+}
+END_TEST
+
+/*
+ * Rolling window: a unit committed at T0 + off is counted at
+ * T0 + off + 24 h - 1 s and gone at T0 + off + 24 h + one bucket (10 s).
+ */
+static const long long age_rows[] = { 0, 1, 5000, 9999, 10000, 123456 };
+
+START_TEST(test_age_out)
+{
+    struct sg_quota_limits l = lim(100, 0, 1, 0, 0);
+    long long t = T0 + age_rows[_i];
+
+    WANT_DENY(reserve(&l, "a", 1, 1, t), SG_QUOTA_OK);
+    commit("a", t);
+    WANT_DENY(peek(&l, 1, 1, t + DAY - SEC), SG_QUOTA_DAILY);
+    WANT_DENY(peek(&l, 1, 1, t + DAY - 1), SG_QUOTA_DAILY);
+    WANT_NUM(usage(&l, t + DAY - 1).sent_24h, 1);
+    WANT_DENY(peek(&l, 1, 1, t + DAY + 10 * SEC), SG_QUOTA_OK);
+    WANT_NUM(usage(&l, t + DAY + 10 * SEC).sent_24h, 0);
+}
+END_TEST
+
+/* Mailbox simulator units: rate 1, daily 0, pass a spent daily quota. */
+START_TEST(test_simulator)
+{
+    struct sg_quota_limits l = lim(2, 2, 0, 0, 0);
+
+    WANT_DENY(reserve(&l, "a", 1, 1, T0), SG_QUOTA_DAILY);
+    WANT_DENY(reserve(&l, "a", 1, 0, T0), SG_QUOTA_OK);
+    WANT_DENY(reserve(&l, "b", 1, 0, T0), SG_QUOTA_OK);
+    WANT_DENY(reserve(&l, "c", 1, 0, T0), SG_QUOTA_RATE);
+    commit("a", T0);
+    commit("b", T0);
+    WANT_NUM(usage(&l, T0).sent_24h, 0);
+}
+END_TEST
+
+/* Unlimited: max_24h < 0 skips the daily check. */
+START_TEST(test_unlimited)
+{
+    struct sg_quota_limits l = lim(1000000, 0, -1, 5e9, T0);
+    char txn[32];
+    int i;
+
+    for (i = 0; i < 100; i++) {
+        snprintf(txn, sizeof(txn), "t%d", i);
+        WANT_DENY(reserve(&l, txn, 50, 50, T0), SG_QUOTA_OK);
+        commit(txn, T0);
+    }
+    WANT_NUM(usage(&l, T0).sent_24h, 5e9 + 5000);
+}
+END_TEST
+
+/* Commit of fewer units than held releases the rest. */
+START_TEST(test_commit_partial)
+{
+    struct sg_quota_limits l = lim(10, 10, 10, 0, 0);
+    struct sg_quota_usage u;
+
+    WANT_DENY(reserve(&l, "a", 2, 2, T0), SG_QUOTA_OK);
+    WANT_DENY(reserve(&l, "a", 3, 3, T0), SG_QUOTA_OK);
+    u = usage(&l, T0);
+    WANT_NUM(u.reserved, 5);
+    ck_assert_int_eq(sg_quota_commit(q, R, "a", 2, 2, T0), SG_OK);
+    u = usage(&l, T0);
+    WANT_NUM(u.sent_24h, 2);
+    WANT_NUM(u.reserved, 0);
+    /* The 3 unused tokens went back within the same second. */
+    WANT_NUM(u.tokens, 8);
+    /* A second commit of the same id finds nothing. */
+    ck_assert_int_eq(sg_quota_commit(q, R, "a", -1, -1, T0), SG_OK);
+    WANT_NUM(usage(&l, T0).sent_24h, 2);
+}
+END_TEST
+
+/* Release: daily units back always, rate tokens only the same second. */
+START_TEST(test_release)
+{
+    struct sg_quota_limits l = lim(1, 4, 10, 0, 0);
+    struct sg_quota_usage u;
+
+    WANT_DENY(reserve(&l, "a", 3, 3, T0), SG_QUOTA_OK);
+    ck_assert_int_eq(sg_quota_release(q, R, "a", T0 + 500), SG_OK);
+    u = usage(&l, T0 + 500);
+    WANT_NUM(u.reserved, 0);
+    WANT_NUM(u.tokens, 4);
+    WANT_DENY(reserve(&l, "b", 3, 3, T0 + 500), SG_QUOTA_OK);
+    /* A second later: SES has counted the rate; the tokens stay taken
+     * (refill of 1 token over the second aside). */
+    ck_assert_int_eq(sg_quota_release(q, R, "b", T0 + 1500), SG_OK);
+    u = usage(&l, T0 + 1500);
+    WANT_NUM(u.reserved, 0);
+    WANT_NUM(u.tokens, 2);
+    ck_assert_int_eq(sg_quota_release(q, R, "none", T0), SG_OK);
+    ck_assert_int_eq(sg_quota_release(q, "us-east-2", "none", T0), SG_OK);
+}
+END_TEST
+
+/* Holds expire after quota_reservation_timeout (60 s here). */
+START_TEST(test_expiry)
+{
+    struct sg_quota_limits l = lim(100, 0, 5, 0, 0);
+
+    WANT_DENY(reserve(&l, "a", 3, 3, T0), SG_QUOTA_OK);
+    WANT_DENY(reserve(&l, "b", 2, 2, T0 + 30 * SEC), SG_QUOTA_OK);
+    WANT_DENY(peek(&l, 1, 1, T0 + 59 * SEC), SG_QUOTA_DAILY);
+    WANT_NUM(usage(&l, T0 + 60 * SEC - 1).reserved, 5);
+    WANT_NUM(usage(&l, T0 + 60 * SEC).reserved, 2);
+    WANT_DENY(reserve(&l, "c", 3, 3, T0 + 60 * SEC), SG_QUOTA_OK);
+    WANT_NUM(usage(&l, T0 + 90 * SEC).reserved, 3);
+    /* An expired hold commits nothing. */
+    commit("a", T0 + 90 * SEC);
+    WANT_NUM(usage(&l, T0 + 90 * SEC).sent_24h, 0);
+}
+END_TEST
+
+/* Reconciliation of local counts with SentLast24Hours. */
+START_TEST(test_reconcile)
+{
+    struct sg_quota_limits l = lim(100, 0, 1000, 0, 0);
+    long long sync1 = T0 + 3600 * SEC, sync2 = T0 + 7200 * SEC;
+    char txn[32];
+    int i;
+
+    /* 30 units before the first sync: SES's figure includes them. */
+    for (i = 0; i < 30; i++) {
+        snprintf(txn, sizeof(txn), "pre%d", i);
+        WANT_DENY(reserve(&l, txn, 1, 1, T0 + i * SEC), SG_QUOTA_OK);
+        commit(txn, T0 + i * SEC);
+    }
+    l = lim(100, 0, 1000, 100, sync1);
+    WANT_NUM(usage(&l, sync1).sent_24h, 100);
+    for (i = 0; i < 50; i++) {
+        snprintf(txn, sizeof(txn), "post%d", i);
+        WANT_DENY(reserve(&l, txn, 1, 1, sync1 + 60 * SEC + i * SEC),
+                  SG_QUOTA_OK);
+        commit(txn, sync1 + 60 * SEC + i * SEC);
+    }
+    WANT_NUM(usage(&l, sync1 + 600 * SEC).sent_24h, 150);
+    /* A later sync that has seen everything: 160 (10 from elsewhere). */
+    l = lim(100, 0, 1000, 160, sync2);
+    WANT_NUM(usage(&l, sync2).sent_24h, 160);
+    /* A sync that shows less than we sent: our window wins. */
+    l = lim(100, 0, 1000, 10, sync2);
+    WANT_NUM(usage(&l, sync2).sent_24h, 80);
+    /* Without a sync time: max(window, sent_24h). */
+    l = lim(100, 0, 1000, 90, 0);
+    WANT_NUM(usage(&l, sync2).sent_24h, 90);
+    /* A day after the sync its figure has aged out. */
+    l = lim(100, 0, 1000, 160, sync2);
+    WANT_NUM(usage(&l, sync2 + DAY).sent_24h, 0);
+    /* The daily limit uses the reconciled figure. */
+    l = lim(100, 0, 165, 160, sync2);
+    WANT_DENY(peek(&l, 6, 6, sync2 + SEC), SG_QUOTA_DAILY);
+    WANT_DENY(peek(&l, 5, 5, sync2 + SEC), SG_QUOTA_OK);
+}
+END_TEST
+
+/* Reset forgets counters and holds. */
+START_TEST(test_reset)
+{
+    struct sg_quota_limits l = lim(10, 0, 10, 0, 0);
+    struct sg_quota_usage u;
+
+    WANT_DENY(reserve(&l, "a", 4, 4, T0), SG_QUOTA_OK);
+    commit("a", T0);
+    WANT_DENY(reserve(&l, "b", 4, 4, T0), SG_QUOTA_OK);
+    ck_assert_int_eq(sg_quota_reset(q, R), SG_OK);
+    u = usage(&l, T0);
+    WANT_NUM(u.sent_24h, 0);
+    WANT_NUM(u.reserved, 0);
+    WANT_NUM(u.tokens, 10);
+    ck_assert_int_eq(sg_quota_reset(q, "us-east-2"), SG_OK);
+}
+END_TEST
+
+/* Persistence: close and reopen, counts intact. */
+START_TEST(test_persist)
+{
+    struct sg_quota_limits l = lim(10, 0, 10, 0, 0);
+    struct sg_quota_usage u;
+
+    WANT_DENY(reserve(&l, "a", 4, 4, T0), SG_QUOTA_OK);
+    commit("a", T0);
+    WANT_DENY(reserve(&l, "b", 3, 3, T0), SG_QUOTA_OK);
+    q = sg_quota_close(q);
+    q = open_quota(conf);
+    u = usage(&l, T0);
+    WANT_NUM(u.sent_24h, 4);
+    WANT_NUM(u.reserved, 3);
+    WANT_DENY(reserve(&l, "c", 4, 4, T0), SG_QUOTA_DAILY);
+    commit("b", T0);
+    WANT_NUM(usage(&l, T0).sent_24h, 7);
+}
+END_TEST
+
+/* A process killed while holding a region lock does not wedge others. */
+START_TEST(test_robust)
+{
+    struct sg_quota_limits l = lim(10, 0, 10, 0, 0);
+    int fds[2], status;
+    char c;
+    pid_t pid;
+
+    WANT_DENY(reserve(&l, "a", 2, 2, T0), SG_QUOTA_OK);
+    commit("a", T0);
+    ck_assert_int_eq(pipe(fds), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        SG_QUOTA *h = open_quota(conf);
+
+        close(fds[0]);
+        if (sg_quota_file_test_lock(h, R) == SG_OK)
+            (void)write(fds[1], "L", 1);
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    ck_assert_int_eq(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    kill(pid, SIGKILL);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    WANT_DENY(reserve(&l, "b", 3, 3, T0), SG_QUOTA_OK);
+    commit("b", T0);
+    WANT_NUM(usage(&l, T0).sent_24h, 5);
+}
+END_TEST
+
+/* Argument checks: nothing reaches the backend. */
+static const struct {
+    const char *region, *txn;
+    long long ru, du;
+    SG_STATUS want;
+} arg_rows[] = {
+    { R, "ok", 1, 1, SG_OK },
+    { "", "ok", 1, 1, SG_ERR_USAGE },
+    { NULL, "ok", 1, 1, SG_ERR_USAGE },
+    { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "ok", 1, 1, SG_ERR_USAGE },
+    { "eu west", "ok", 1, 1, SG_ERR_USAGE },
+    { R, "", 1, 1, SG_ERR_USAGE },
+    { R, NULL, 1, 1, SG_ERR_USAGE },
+    { R, "a b", 1, 1, SG_ERR_USAGE },
+    { R, "0123456789012345678901234567890123456789012345678901234567890123",
+      1, 1, SG_OK },
+    { R, "01234567890123456789012345678901234567890123456789012345678901234",
+      1, 1, SG_ERR_USAGE },
+    { R, "ok", -1, 1, SG_ERR_USAGE },
+    { R, "ok", 1, -1, SG_ERR_USAGE },
+    { R, "ok", 10000000, 1, SG_ERR_USAGE },
+};
+
+START_TEST(test_args)
+{
+    struct sg_quota_limits l = lim(100, 0, 1000, 0, 0);
+    enum sg_quota_deny d;
+    SG_STATUS st;
+
+    st = sg_quota_reserve(q, arg_rows[_i].region, &l, arg_rows[_i].txn,
+                          arg_rows[_i].ru, arg_rows[_i].du, T0, &d);
+    ck_assert_msg(st == arg_rows[_i].want, "got %s, want %s",
+                  sg_strerror(st), sg_strerror(arg_rows[_i].want));
+    if (st != SG_OK)
+        ck_assert_msg(sg_quota_error(q)[0] != '\0', "no error text");
+}
+END_TEST
+
+/* Bad limits and a NULL handle are refused, not crashed on. */
+START_TEST(test_bad_limits)
+{
+    struct sg_quota_limits l = lim(-1, 0, 10, 0, 0);
+    struct sg_quota_usage u;
+    enum sg_quota_deny d;
+
+    ck_assert_int_eq(sg_quota_reserve(q, R, &l, "a", 1, 1, T0, &d),
+                     SG_ERR_USAGE);
+    ck_assert_int_eq(sg_quota_reserve(q, R, NULL, "a", 1, 1, T0, &d),
+                     SG_ERR_USAGE);
+    l = lim(1.0 / 0.0, 0, 10, 0, 0);
+    ck_assert_int_eq(sg_quota_peek(q, R, &l, 1, 1, T0, &d), SG_ERR_USAGE);
+    ck_assert_int_eq(sg_quota_usage(NULL, R, &l, T0, &u), SG_ERR_USAGE);
+    ck_assert_ptr_null(sg_quota_close(NULL));
+    ck_assert_str_eq(sg_quota_error(NULL), "quota: no handle");
+}
+END_TEST
+
+/*
+ * Many holds in flight, released in a scrambled order: the hash table
+ * (linear probing with backward-shift deletion) keeps every hold
+ * findable; the table holds at most 1,024.
+ */
+START_TEST(test_many_holds)
+{
+    struct sg_quota_limits l = lim(1e6, 0, -1, 0, 0);
+    char txn[32];
+    int i, j;
+    SG_STATUS st;
+    enum sg_quota_deny d;
+
+    for (i = 0; i < 1024; i++) {
+        snprintf(txn, sizeof(txn), "h%d", i);
+        WANT_DENY(reserve(&l, txn, 1, 1, T0), SG_QUOTA_OK);
+    }
+    st = sg_quota_reserve(q, R, &l, "one-too-many", 1, 1, T0, &d);
+    ck_assert_msg(st == SG_ERR_FULL, "got %s, want %s", sg_strerror(st),
+                  sg_strerror(SG_ERR_FULL));
+    WANT_NUM(usage(&l, T0).reserved, 1024);
+    for (j = 0; j < 1024; j++) {
+        i = (j * 389) % 1024;
+        snprintf(txn, sizeof(txn), "h%d", i);
+        if (i % 2 == 0)
+            commit(txn, T0);
+        else
+            ck_assert_int_eq(sg_quota_release(q, R, txn, T0), SG_OK);
+    }
+    WANT_NUM(usage(&l, T0).reserved, 0);
+    WANT_NUM(usage(&l, T0).sent_24h, 512);
+}
+END_TEST
+
+/* sg_quota_suite - the quota engine */
 Suite *
 sg_quota_suite(void)
 {
-    return suite_create("quota");
+    Suite *s = suite_create("quota");
+    TCase *tc = tcase_create("embedded");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_refill);
+    tcase_add_loop_test(tc, test_burst, 0, ROWS(burst_rows));
+    tcase_add_test(tc, test_all_or_none);
+    tcase_add_test(tc, test_daily_first);
+    tcase_add_loop_test(tc, test_age_out, 0, ROWS(age_rows));
+    tcase_add_test(tc, test_simulator);
+    tcase_add_test(tc, test_unlimited);
+    tcase_add_test(tc, test_commit_partial);
+    tcase_add_test(tc, test_release);
+    tcase_add_test(tc, test_expiry);
+    tcase_add_test(tc, test_reconcile);
+    tcase_add_test(tc, test_reset);
+    tcase_add_test(tc, test_persist);
+    tcase_add_test(tc, test_robust);
+    tcase_add_loop_test(tc, test_args, 0, ROWS(arg_rows));
+    tcase_add_test(tc, test_bad_limits);
+    tcase_add_test(tc, test_many_holds);
+    suite_add_tcase(s, tc);
+    return s;
 }
