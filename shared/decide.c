@@ -322,11 +322,16 @@ sg_decide_sender(const SG_CONF *conf, SG_SNAP *snap,
     return SG_OK;
 }
 
-/* sg_decide_rcpt - checks at RCPT TO */
-SG_STATUS
-sg_decide_rcpt(const SG_CONF *conf, SG_SNAP *snap,
-               const struct sg_region *region, const char *rcpt,
-               size_t index, long long reserved, struct sg_verdict *v)
+/*
+ * rcpt_checks - the checks at RCPT TO; snapshot_quota says whether to
+ *   pre-check the daily quota against the snapshot's figures (off when
+ *   the quota engine checks it instead)
+ */
+static SG_STATUS
+rcpt_checks(const SG_CONF *conf, SG_SNAP *snap,
+            const struct sg_region *region, const char *rcpt,
+            size_t index, long long reserved, int snapshot_quota,
+            struct sg_verdict *v)
 {
     struct sg_account acct;
     struct sg_addr a;
@@ -396,7 +401,7 @@ sg_decide_rcpt(const SG_CONF *conf, SG_SNAP *snap,
 
     /* R4: daily quota pre-check; simulator recipients do not count
      * toward it. -1 is unlimited. */
-    if (!simulator && acct.max_24h >= 0
+    if (snapshot_quota && !simulator && acct.max_24h >= 0
         && acct.sent_24h + (double)reserved + 1 > acct.max_24h) {
         sg_verdict_set(v, SG_DEFER, 454, "4.7.0", "R4",
                        "Throttling failure: Daily message quota exceeded.");
@@ -415,6 +420,108 @@ sg_decide_rcpt(const SG_CONF *conf, SG_SNAP *snap,
         set_why(v, "R3: %s is in production; R5: %s is not suppressed",
                 region->name, a.addr);
     return SG_OK;
+}
+
+/* sg_decide_rcpt - checks at RCPT TO */
+SG_STATUS
+sg_decide_rcpt(const SG_CONF *conf, SG_SNAP *snap,
+               const struct sg_region *region, const char *rcpt,
+               size_t index, long long reserved, struct sg_verdict *v)
+{
+    return rcpt_checks(conf, snap, region, rcpt, index, reserved, 1, v);
+}
+
+/* quota_limits - a region's quota limits from its account summary */
+static SG_STATUS
+quota_limits(SG_SNAP *snap, const struct sg_region *region,
+             struct sg_quota_limits *lim)
+{
+    struct sg_account acct;
+    SG_STATUS st;
+
+    if ((st = account_of(snap, region, &acct)) != SG_OK)
+        return st == SG_ERR_NOTFOUND ? SG_ERR_STATE : st;
+    lim->max_rate = acct.max_rate;
+    lim->burst = 0;             /* quota_burst or one second's worth */
+    lim->max_24h = acct.max_24h;
+    lim->sent_24h = acct.sent_24h;
+    lim->synced_at_ms = sg_snap_imported_at(snap) * 1000;
+    return SG_OK;
+}
+
+/* quota_deny - the R4 deferral of a quota refusal */
+static void
+quota_deny(struct sg_verdict *v, enum sg_quota_deny deny,
+           const struct sg_region *region,
+           const struct sg_quota_limits *lim, long long rate_units,
+           long long daily_units)
+{
+    if (deny == SG_QUOTA_DAILY) {
+        sg_verdict_set(v, SG_DEFER, 454, "4.7.0", "R4",
+                       "Throttling failure: Daily message quota exceeded.");
+        set_why(v, "R4: %lld more would exceed the 24-hour quota of %.0f "
+                "in %s (sent and held counted by the quota engine)",
+                daily_units, lim->max_24h, region->name);
+    } else {
+        sg_verdict_set(v, SG_DEFER, 454, "4.7.0", "R4",
+                       "Throttling failure: Maximum sending rate "
+                       "exceeded.");
+        set_why(v, "R4: %lld more would exceed the sending rate of %g "
+                "per second in %s", rate_units, lim->max_rate,
+                region->name);
+    }
+}
+
+/* sg_decide_reserve - hold quota units for a transaction (R4) */
+SG_STATUS
+sg_decide_reserve(const SG_CONF *conf, SG_SNAP *snap, SG_QUOTA *quota,
+                  const struct sg_region *region, const char *txn,
+                  long long rate_units, long long daily_units,
+                  long long now_ms, struct sg_verdict *v)
+{
+    struct sg_quota_limits lim;
+    enum sg_quota_deny deny = SG_QUOTA_OK;
+    SG_STATUS st;
+
+    (void)conf;
+    sg_verdict_accept(v);
+    if (quota == NULL || region == NULL)
+        return SG_ERR_USAGE;
+    if ((st = quota_limits(snap, region, &lim)) != SG_OK)
+        return st;
+    st = sg_quota_reserve(quota, region->name, &lim, txn, rate_units,
+                          daily_units, now_ms, &deny);
+    if (st != SG_OK)
+        return st == SG_ERR_USAGE || sg_status_is_retryable(st)
+               ? st : SG_ERR_STATE_RETRY;
+    if (deny != SG_QUOTA_OK)
+        quota_deny(v, deny, region, &lim, rate_units, daily_units);
+    else
+        set_why(v, "R4: %lld recipient(s) held in %s", rate_units,
+                region->name);
+    return SG_OK;
+}
+
+/* sg_decide_commit - the held units were sent */
+SG_STATUS
+sg_decide_commit(SG_QUOTA *quota, const struct sg_region *region,
+                 const char *txn, long long rate_units,
+                 long long daily_units, long long now_ms)
+{
+    if (quota == NULL || region == NULL)
+        return SG_ERR_USAGE;
+    return sg_quota_commit(quota, region->name, txn, rate_units,
+                           daily_units, now_ms);
+}
+
+/* sg_decide_release - the transaction ended without sending */
+SG_STATUS
+sg_decide_release(SG_QUOTA *quota, const struct sg_region *region,
+                  const char *txn, long long now_ms)
+{
+    if (quota == NULL || region == NULL)
+        return SG_ERR_USAGE;
+    return sg_quota_release(quota, region->name, txn, now_ms);
 }
 
 /* check_header - add a header's failing addresses to the list */
@@ -590,6 +697,8 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
     struct sg_verdict *first_defer = NULL, *first_reject = NULL;
     size_t i, accepted = 0;
     long long reserved = 0;
+    struct sg_quota_limits lim;
+    enum sg_quota_deny deny = SG_QUOTA_OK;
     SG_STATUS st;
 
     memset(out, 0, sizeof(*out));
@@ -629,11 +738,31 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
 
     /* RCPT TO, in order; only accepted recipients count toward the
      * 50-recipient limit and the quota pre-check. */
+    if (msg->quota != NULL
+        && (st = quota_limits(snap, region, &lim)) != SG_OK)
+        goto fail;
     for (i = 0; i < msg->nrcpt; i++) {
-        st = sg_decide_rcpt(conf, snap, region, msg->rcpts[i], accepted,
-                            reserved, &out->rcpt[i]);
+        st = rcpt_checks(conf, snap, region, msg->rcpts[i], accepted,
+                         reserved, msg->quota == NULL, &out->rcpt[i]);
         if (st != SG_OK)
             goto fail;
+        if (msg->quota != NULL && out->rcpt[i].action == SG_ACCEPT) {
+            /* Would this recipient still be admitted, together with the
+             * ones before it? Peek consumes nothing. */
+            long long du = reserved + (out->rcpt[i].simulator ? 0 : 1);
+
+            st = sg_quota_peek(msg->quota, region->name, &lim,
+                               (long long)accepted + 1, du,
+                               msg->now > 0 ? msg->now * 1000 : 0, &deny);
+            if (st != SG_OK) {
+                if (!sg_status_is_retryable(st) && st != SG_ERR_USAGE)
+                    st = SG_ERR_STATE_RETRY;
+                goto fail;
+            }
+            if (deny != SG_QUOTA_OK)
+                quota_deny(&out->rcpt[i], deny, region, &lim,
+                           (long long)accepted + 1, du);
+        }
         switch (out->rcpt[i].action) {
         case SG_ACCEPT:
             accepted++;

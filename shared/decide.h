@@ -22,7 +22,12 @@
  *                              sender, as SES lists them), configuration
  *                              set
  *   sg_decide_size       R4   message size
- *   sg_decide            all of the above for a whole message
+ *   sg_decide_reserve    R4   hold rate and daily quota units for a
+ *                              transaction (quota engine, quota.h);
+ *   sg_decide_commit/sg_decide_release  end of the transaction
+ *   sg_decide            all of the above for a whole message (with
+ *                              msg->quota: a quota pre-check that
+ *                              consumes nothing)
  *
  * Reply texts (code enhanced text):
  *   R2/R3  554 5.7.1 Message rejected: Email address is not verified.
@@ -37,6 +42,7 @@
  *   R4     554 5.7.1 Account is paused: sending is disabled in region
  *          US-EAST-1
  *   R4     454 4.7.0 Throttling failure: Daily message quota exceeded.
+ *   R4     454 4.7.0 Throttling failure: Maximum sending rate exceeded.
  *   R4     553 5.6.7 There are non-ASCII characters in the email address
  *   R11    554 5.7.1 Configuration set does not exist: NAME in region
  *          US-EAST-1
@@ -51,6 +57,7 @@
 #include "sesgate.h"
 #include "addr.h"
 #include "conf.h"
+#include "quota.h"
 #include "region.h"
 #include "state.h"
 
@@ -71,6 +78,9 @@ struct sg_msg {
     const char *config_set;     /* X-SES-CONFIGURATION-SET or NULL */
     long long now;              /* epoch seconds, 0 = time(NULL) */
     int explain;                /* 1: explain accepted verdicts too */
+    SG_QUOTA *quota;            /* quota engine to pre-check against
+                                 * (sg_quota_peek, nothing consumed), or
+                                 * NULL: the snapshot's figures only */
 };
 
 /* The decision about a whole message. */
@@ -160,6 +170,61 @@ extern SG_STATUS sg_decide_headers(const SG_CONF *conf, SG_SNAP *snap,
                                    const char *hdr_return_path,
                                    const char *config_set,
                                    struct sg_verdict *v);
+
+/*
+ * sg_decide_reserve - hold quota units for a transaction (R4), for the
+ *   daemons at RCPT TO (or for a whole message)
+ *
+ * Takes the region's limits from its account (sg_snap_account:
+ * MaxSendRate, Max24HourSend, SentLast24Hours as of the last import or
+ * sync) and reserves through the quota engine, all or none.
+ *
+ * Parameters: conf; snap (begun by the caller); quota, the engine;
+ *   region, from sg_decide_region; txn, the transaction id (policy
+ *   "instance", milter queue id; at most SG_QUOTA_TXN_MAX printable
+ *   characters); rate_units/daily_units, what this step adds (1 and 1
+ *   for an ordinary recipient, 1 and 0 for the mailbox simulator);
+ *   now_ms, milliseconds since the epoch (0 = now); v, filled in:
+ *   accept, or a DEFER with SES's text:
+ *     454 4.7.0 Throttling failure: Maximum sending rate exceeded.
+ *     454 4.7.0 Throttling failure: Daily message quota exceeded.
+ *   and rule "R4".
+ * Returns: SG_OK (see *v); SG_ERR_USAGE for bad arguments (txn too
+ *   long, NULL quota); otherwise a retryable status when the state or
+ *   the quota backend failed (apply on_quota_error / on_state_error).
+ *   Nothing is held unless SG_OK with an accept.
+ * Thread-safety: safe with one snap per thread; quota may be shared.
+ */
+extern SG_STATUS sg_decide_reserve(const SG_CONF *conf, SG_SNAP *snap,
+                                   SG_QUOTA *quota,
+                                   const struct sg_region *region,
+                                   const char *txn, long long rate_units,
+                                   long long daily_units, long long now_ms,
+                                   struct sg_verdict *v);
+
+/*
+ * sg_decide_commit - end of message: held units were accepted and sent
+ *
+ * Parameters: rate_units/daily_units, how many of the held units were
+ *   really accepted (-1: all); the rest is released.
+ * Returns: SG_OK (also when nothing was held), SG_ERR_USAGE, or the
+ *   quota backend's status.
+ */
+extern SG_STATUS sg_decide_commit(SG_QUOTA *quota,
+                                  const struct sg_region *region,
+                                  const char *txn, long long rate_units,
+                                  long long daily_units, long long now_ms);
+
+/*
+ * sg_decide_release - the transaction ended without sending (abort,
+ *   lost connection, RSET): drop its hold
+ *
+ * Returns: SG_OK (also when nothing was held), SG_ERR_USAGE, or the
+ *   quota backend's status.
+ */
+extern SG_STATUS sg_decide_release(SG_QUOTA *quota,
+                                   const struct sg_region *region,
+                                   const char *txn, long long now_ms);
 
 /* sg_decide_size - message size (R4); size < 0 means unknown: accept */
 extern void sg_decide_size(const SG_CONF *conf, long long size,
