@@ -407,6 +407,110 @@ START_TEST(stages)
 }
 END_TEST
 
+/* codes - the recipient reply codes of a decision, space-separated */
+static const char *
+codes(const struct sg_decision *d, char *buf, size_t size)
+{
+    size_t i, len = 0;
+
+    buf[0] = '\0';
+    for (i = 0; i < d->nrcpt && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%d",
+                                i ? " " : "", d->rcpt[i].code);
+    return buf;
+}
+
+/* check_with - sg_decide with the quota engine; recipient codes */
+static const char *
+check_with(SG_QUOTA *q, const char *from, const char *const *rcpts,
+           size_t n, char *buf, size_t size)
+{
+    struct sg_msg msg;
+    struct sg_decision d;
+
+    memset(&msg, 0, sizeof(msg));
+    msg.env_from = from;
+    msg.rcpts = rcpts;
+    msg.nrcpt = n;
+    msg.size = -1;
+    msg.quota = q;
+    ck_assert_int_eq(sg_decide(conf, snap, &msg, &d), SG_OK);
+    codes(&d, buf, size);
+    sg_decision_clear(&d);
+    return buf;
+}
+
+/*
+ * The quota engine: sg_decide pre-checks without consuming;
+ * sg_decide_reserve holds and defers with SES's texts (R4).
+ */
+START_TEST(quota_engine)
+{
+    static const char *const three[] = { "r1@x.test", "r2@x.test",
+                                         "r3@x.test" };
+    static const char *const eleven[] = {
+        "a1@x.test", "a2@x.test", "a3@x.test", "a4@x.test", "a5@x.test",
+        "a6@x.test", "a7@x.test", "a8@x.test", "a9@x.test", "a10@x.test",
+        "a11@x.test" };
+    const struct sg_region *r;
+    struct sg_verdict v;
+    char err[512], got[256];
+    SG_QUOTA *q = sg_quota_open(conf, err, sizeof(err));
+    long long t = sg_snap_imported_at(snap) * 1000 + 1000;
+    int i;
+
+    ck_assert_msg(q != NULL, "quota: %s", err);
+    /* eu-west-1: 2 left. The pre-check consumes nothing. */
+    ck_assert_str_eq(check_with(q, "a@eu.example.com", three, 3, got,
+                                sizeof(got)), "250 250 454");
+    ck_assert_str_eq(check_with(q, "a@eu.example.com", three, 3, got,
+                                sizeof(got)), "250 250 454");
+    ck_assert_int_eq(sg_decide_region(conf, snap, NULL, "a@eu.example.com",
+                                      &r, &v), SG_OK);
+    ck_assert_int_eq(sg_decide_reserve(conf, snap, q, r, "m1", 2, 2, t, &v),
+                     SG_OK);
+    ck_assert_msg(v.code == 250, "got %d, want 250", v.code);
+    ck_assert_int_eq(sg_decide_reserve(conf, snap, q, r, "m2", 1, 1, t, &v),
+                     SG_OK);
+    ck_assert_msg(v.code == 454, "got %d, want 454", v.code);
+    ck_assert_str_eq(v.enhanced, "4.7.0");
+    ck_assert_str_eq(v.rule, "R4");
+    ck_assert_str_eq(v.text,
+                     "Throttling failure: Daily message quota exceeded.");
+    ck_assert_int_eq(sg_decide_commit(q, r, "m1", -1, -1, t), SG_OK);
+    ck_assert_str_eq(check_with(q, "a@eu.example.com", three, 3, got,
+                                sizeof(got)), "454 454 454");
+    /* Simulator units still pass a spent daily quota. */
+    ck_assert_int_eq(sg_decide_reserve(conf, snap, q, r, "m3", 1, 0,
+                                       t + 2000, &v), SG_OK);
+    ck_assert_msg(v.code == 250, "got %d, want 250", v.code);
+    ck_assert_int_eq(sg_decide_release(q, r, "m3", t + 2000), SG_OK);
+
+    /* us-west-2: unlimited, 10 per second. */
+    ck_assert_str_eq(check_with(q, "a@oregon.example.com", eleven, 11, got,
+                                sizeof(got)),
+                     "250 250 250 250 250 250 250 250 250 250 454");
+    ck_assert_int_eq(sg_decide_region(conf, snap, NULL,
+                                      "a@oregon.example.com", &r, &v),
+                     SG_OK);
+    for (i = 0; i < 10; i++) {
+        ck_assert_int_eq(sg_decide_reserve(conf, snap, q, r, "m4", 1, 1, t,
+                                           &v), SG_OK);
+        ck_assert_msg(v.code == 250, "got %d, want 250", v.code);
+    }
+    ck_assert_int_eq(sg_decide_reserve(conf, snap, q, r, "m4", 1, 1, t, &v),
+                     SG_OK);
+    ck_assert_str_eq(v.text,
+                     "Throttling failure: Maximum sending rate exceeded.");
+    /* Bad arguments are the caller's; no quota is a usage error. */
+    ck_assert_int_eq(sg_decide_reserve(conf, snap, NULL, r, "m5", 1, 1, t,
+                                       &v), SG_ERR_USAGE);
+    ck_assert_int_eq(sg_decide_reserve(conf, snap, q, r, "bad txn", 1, 1, t,
+                                       &v), SG_ERR_USAGE);
+    sg_quota_close(q);
+}
+END_TEST
+
 Suite *
 sg_decide_suite(void)
 {
@@ -419,6 +523,7 @@ sg_decide_suite(void)
     tcase_add_test(tc, fifty_one);
     tcase_add_test(tc, no_region);
     tcase_add_test(tc, stages);
+    tcase_add_test(tc, quota_engine);
     suite_add_tcase(s, tc);
     return s;
 }
