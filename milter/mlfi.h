@@ -1,0 +1,51 @@
+/*
+ * mlfi.h - the libmilter callbacks of sesgate-milter and the loaded
+ *          configuration they share
+ *
+ * A configuration (struct mlfi_cfg: the parsed sesgate.conf, the state
+ * store handle, the quota handle) is loaded at start and on reload
+ * (SIGUSR1) off to the side, then swapped in under a mutex. Every
+ * milter connection takes a reference to the current one in its first
+ * callback and keeps it until xxfi_close, so in-flight messages finish
+ * on the configuration they started with; the last reference frees an
+ * old one (OpenDKIM's conf_refcnt pattern, STYLE.md rule 8).
+ */
+#ifndef MLFI_H
+#define MLFI_H
+
+/* Third-party headers. */
+#include <libmilter/mfapi.h>
+
+/* Local headers. */
+#include "sesgate.h"
+#include "conf.h"
+
+/* The program name used in diagnostics and the smfiDesc. */
+#define MLFI_PROG   "sesgate-milter"
+
+/* The filter description for smfi_register. */
+extern struct smfiDesc mlfi_desc;
+
+/*
+ * mlfi_cfg_load - load a configuration and make it the current one
+ *
+ * Parameters: path, the configuration file, or NULL for the built-in
+ *   defaults; socket, the -p override (or NULL); err/errlen: the reason
+ *   of a failure ("FILE:LINE: ...", "no state in DIR ...").
+ * Returns: 0, or -1 with err set (the previous configuration, if any,
+ *   stays current). Thread-safety: safe; used by the reload thread.
+ */
+extern int mlfi_cfg_load(const char *path, char *err, size_t errlen);
+
+/*
+ * mlfi_cfg_conf - the current configuration's parameters
+ *
+ * Returns: borrowed; valid until the next mlfi_cfg_load or
+ *   mlfi_cfg_shutdown (main thread use only, before smfi_main).
+ */
+extern const SG_CONF *mlfi_cfg_conf(void);
+
+/* mlfi_cfg_shutdown - drop the current configuration (at exit) */
+extern void mlfi_cfg_shutdown(void);
+
+#endif /* MLFI_H */

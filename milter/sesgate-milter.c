@@ -1,0 +1,413 @@
+/*
+ * sesgate-milter.c - the milter daemon: options, socket, privileges,
+ *                    signals, smfi_main
+ *
+ * sesgate-milter [-c CONF] [-f] [-p SOCKET]
+ * sesgate-milter [-c CONF] -n
+ * sesgate-milter --help | --version
+ *
+ * Start-up order (libmilter's rules, peers-and-protocols.md 5.4): load
+ * and check the configuration and open the state store (errors on
+ * stderr, exit 78), register the filter, open the socket with
+ * smfi_opensocket while still root, set its mode and group, write the
+ * pid file, drop to milter_user, go to the background unless -f, raise
+ * RLIMIT_NOFILE, set the stack size of the threads libmilter will
+ * create, start the reload thread, then smfi_main.
+ *
+ * Signals: libmilter's own thread sigwaits on SIGHUP, SIGTERM and
+ * SIGINT; SIGHUP and SIGTERM stop the filter (after in-flight callbacks,
+ * at most 5 s), SIGINT aborts. No handler here competes with it.
+ * SIGUSR1 (blocked in every thread, taken by our sigwait thread)
+ * reloads the configuration: connections already open finish on the
+ * old one.
+ */
+
+/* System headers. */
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+/* Third-party headers. */
+#include <libmilter/mfapi.h>
+
+/* Local headers. */
+#include "config.h"
+#include "sesgate.h"
+#include "conf.h"
+#include "log.h"
+#include "state.h"
+#include "mlfi.h"
+
+/* Stack of each libmilter thread: explicit, not RLIMIT_STACK's 8 MB. */
+#define MLFI_THREAD_STACK   (512 * 1024)
+
+/* Options. */
+static const char *conf_path = SG_DEFAULT_CONF;
+static int conf_given;
+static int foreground;
+static int log_stderr;
+
+/* usage - the help text */
+static void
+usage(FILE *fp)
+{
+    fprintf(fp,
+            "Usage: %s [-c CONF] [-f] [-p SOCKET]\n"
+            "       %s [-c CONF] -n\n"
+            "       %s --help | --version\n"
+            "\n"
+            "Options:\n"
+            "  -c CONF     configuration file (default %s)\n"
+            "  -f          stay in the foreground, log to stderr too\n"
+            "  -p SOCKET   socket in libmilter form: unix:PATH,\n"
+            "              inet:PORT@HOST, inet6:PORT@HOST (default:\n"
+            "              milter_socket of the configuration)\n"
+            "  -n          check the configuration and the state store,\n"
+            "              then exit\n"
+            "  -h, --help  show this help\n"
+            "  -V, --version  show the version\n"
+            "\n"
+            "Signals: SIGUSR1 reloads the configuration; SIGTERM and\n"
+            "SIGHUP stop (libmilter).\n",
+            MLFI_PROG, MLFI_PROG, MLFI_PROG, SG_DEFAULT_CONF);
+}
+
+/* die - "sesgate-milter: MESSAGE" on stderr, exit */
+static void die(int status, const char *fmt, ...) SG_PRINTFLIKE(2, 3);
+
+static void
+die(int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", MLFI_PROG);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(status);
+}
+
+/* log_sink - the library's and the milter's lines: syslog(LOG_MAIL) */
+static void
+log_sink(int level, const char *msg, void *arg)
+{
+    (void)arg;
+    syslog(level, "%s", msg);
+    if (log_stderr)
+        fprintf(stderr, "%s: %s\n", MLFI_PROG, msg);
+}
+
+/* facility_of - the syslog facility named by syslog_facility */
+static int
+facility_of(const char *name)
+{
+    static const struct {
+        const char *name;
+        int facility;
+    } table[] = {
+        { "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+        { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+        { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+        { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+        { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 }
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcasecmp(name, table[i].name) == 0)
+            return table[i].facility;
+    return LOG_MAIL;
+}
+
+/* level_of - the sg_log level named by log_level */
+static int
+level_of(const char *name)
+{
+    if (strcasecmp(name, "err") == 0)
+        return SG_LOG_ERR;
+    if (strcasecmp(name, "warning") == 0)
+        return SG_LOG_WARNING;
+    if (strcasecmp(name, "notice") == 0)
+        return SG_LOG_NOTICE;
+    if (strcasecmp(name, "debug") == 0)
+        return SG_LOG_DEBUG;
+    return SG_LOG_INFO;
+}
+
+/* load - load the configuration (or the defaults without -c/file) */
+static int
+load(char *err, size_t errlen)
+{
+    struct stat sb;
+
+    if (!conf_given && stat(conf_path, &sb) != 0 && errno == ENOENT)
+        return mlfi_cfg_load(NULL, err, errlen);
+    return mlfi_cfg_load(conf_path, err, errlen);
+}
+
+/* reloader - the SIGUSR1 thread: reload, keep the old one on failure */
+static void *
+reloader(void *arg)
+{
+    sigset_t *set = arg;
+    char err[1024];
+    int sig;
+
+    for (;;) {
+        if (sigwait(set, &sig) != 0)
+            continue;
+        if (sig != SIGUSR1)
+            continue;
+        if (load(err, sizeof(err)) == 0)
+            sg_log(SG_LOG_INFO, "reloaded %s", conf_path);
+        else
+            sg_log(SG_LOG_ERR, "reload failed, keeping the previous "
+                   "configuration: %s", err);
+    }
+    return NULL;
+}
+
+/* socket_path - the file of a unix:/local: socket spec, or NULL */
+static const char *
+socket_path(const char *spec)
+{
+    if (strncasecmp(spec, "unix:", 5) == 0)
+        return spec + 5;
+    if (strncasecmp(spec, "local:", 6) == 0)
+        return spec + 6;
+    if (strchr(spec, ':') == NULL)
+        return spec;            /* libmilter takes a bare path too */
+    return NULL;
+}
+
+/* remove_stale_socket - libmilter does not unlink as root: do it */
+static void
+remove_stale_socket(const char *path)
+{
+    struct stat sb;
+
+    if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+        (void)unlink(path);
+}
+
+/* set_socket_perms - mode and group of a unix socket */
+static void
+set_socket_perms(const char *path, const SG_CONF *conf)
+{
+    struct group *gr;
+    char *end;
+    long mode;
+    gid_t gid;
+
+    mode = strtol(conf->milter_socket_mode, &end, 8);
+    if (*conf->milter_socket_mode == '\0' || *end != '\0' || mode < 0
+        || mode > 07777)
+        die(SG_EXIT_CONFIG, "milter_socket_mode: '%s' is not an octal "
+            "mode", conf->milter_socket_mode);
+    if (chmod(path, (mode_t)mode) != 0)
+        die(SG_EXIT_CONFIG, "chmod %s: %s", path, strerror(errno));
+    if (conf->milter_socket_group[0] == '\0')
+        return;
+    if ((gr = getgrnam(conf->milter_socket_group)) != NULL)
+        gid = gr->gr_gid;
+    else {
+        gid = (gid_t)strtoul(conf->milter_socket_group, &end, 10);
+        if (*end != '\0')
+            die(SG_EXIT_CONFIG, "milter_socket_group: no group '%s'",
+                conf->milter_socket_group);
+    }
+    if (chown(path, (uid_t)-1, gid) != 0)
+        die(SG_EXIT_CONFIG, "chown %s: %s", path, strerror(errno));
+}
+
+/* drop_root - become milter_user (only when started as root) */
+static void
+drop_root(const SG_CONF *conf)
+{
+    struct passwd *pw;
+
+    if (geteuid() != 0)
+        return;
+    if (conf->milter_user[0] == '\0') {
+        sg_log(SG_LOG_WARNING, "running as root: set milter_user");
+        return;
+    }
+    if ((pw = getpwnam(conf->milter_user)) == NULL)
+        die(SG_EXIT_CONFIG, "milter_user: no user '%s'", conf->milter_user);
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0
+        || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+        die(SG_EXIT_CONFIG, "cannot become %s: %s", conf->milter_user,
+            strerror(errno));
+}
+
+/* raise_nofile - one descriptor per connection: take the hard limit */
+static void
+raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            sg_log(SG_LOG_WARNING, "cannot raise RLIMIT_NOFILE: %s",
+                   strerror(errno));
+    }
+}
+
+/* set_thread_stack - explicit stack size for libmilter's threads */
+static void
+set_thread_stack(void)
+{
+    pthread_attr_t attr;
+
+    if (pthread_attr_init(&attr) != 0)
+        return;
+    if (pthread_attr_setstacksize(&attr, MLFI_THREAD_STACK) != 0
+        || pthread_setattr_default_np(&attr) != 0)
+        sg_log(SG_LOG_WARNING, "cannot set the thread stack size");
+    pthread_attr_destroy(&attr);
+}
+
+/* write_pid_file - the pid file, before root is dropped */
+static void
+write_pid_file(const char *path)
+{
+    FILE *fp;
+
+    if (path[0] == '\0')
+        return;
+    if ((fp = fopen(path, "w")) == NULL)
+        die(SG_EXIT_CONFIG, "%s: %s", path, strerror(errno));
+    fprintf(fp, "%ld\n", (long)getpid());
+    if (fclose(fp) != 0)
+        die(SG_EXIT_CONFIG, "%s: %s", path, strerror(errno));
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 }
+    };
+    static sigset_t usr1;
+    const SG_CONF *conf;
+    const char *sock = NULL, *path;
+    char err[1024];
+    char *pid_file = NULL;
+    int ch, check_only = 0, rc;
+    pthread_t tid;
+
+    while ((ch = getopt_long(argc, argv, "c:fnp:hV", longopts, NULL))
+           != -1) {
+        switch (ch) {
+        case 'c':
+            conf_path = optarg;
+            conf_given = 1;
+            break;
+        case 'f':
+            foreground = 1;
+            break;
+        case 'n':
+            check_only = 1;
+            break;
+        case 'p':
+            sock = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return SG_EXIT_OK;
+        case 'V':
+            printf("%s %s\n", MLFI_PROG, sg_version());
+            return SG_EXIT_OK;
+        default:
+            usage(stderr);
+            return SG_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\n", MLFI_PROG,
+                argv[optind]);
+        usage(stderr);
+        return SG_EXIT_USAGE;
+    }
+
+    log_stderr = 1;             /* until the daemon is set up */
+    sg_log_set_sink(log_sink, NULL, SG_LOG_INFO);
+    if (load(err, sizeof(err)) != 0)
+        die(SG_EXIT_CONFIG, "%s", err);
+    conf = mlfi_cfg_conf();
+    openlog(MLFI_PROG, LOG_PID | LOG_NDELAY,
+            facility_of(conf->syslog_facility));
+    sg_log_set_sink(log_sink, NULL, level_of(conf->log_level));
+    if (sock == NULL)
+        sock = conf->milter_socket;
+    if (check_only) {
+        printf("%s: configuration %s and state in %s: ok\n", MLFI_PROG,
+               conf->path != NULL && conf->path[0] ? conf->path
+               : "(defaults)", conf->state_dir);
+        mlfi_cfg_shutdown();
+        return SG_EXIT_OK;
+    }
+
+    if (smfi_register(mlfi_desc) != MI_SUCCESS)
+        die(SG_EXIT_SOFTWARE, "smfi_register failed");
+    if (smfi_setconn((char *)sock) != MI_SUCCESS)
+        die(SG_EXIT_CONFIG, "bad socket '%s'", sock);
+    if (smfi_setbacklog(256) != MI_SUCCESS)
+        sg_log(SG_LOG_WARNING, "smfi_setbacklog failed");
+    path = socket_path(sock);
+    if (path != NULL)
+        remove_stale_socket(path);
+    if (smfi_opensocket(true) != MI_SUCCESS)
+        die(SG_EXIT_CONFIG, "cannot open socket '%s'", sock);
+    if (path != NULL)
+        set_socket_perms(path, conf);
+    if ((pid_file = strdup(conf->milter_pid_file)) == NULL)
+        die(SG_EXIT_SOFTWARE, "out of memory");
+    if (!foreground) {
+        if (daemon(0, 0) != 0)
+            die(SG_EXIT_SOFTWARE, "daemon: %s", strerror(errno));
+        log_stderr = 0;
+    }
+    /* After the fork, so that the file names the daemon; before root
+     * is dropped, so that it may live in a root-owned directory. */
+    write_pid_file(pid_file);
+    drop_root(conf);
+    raise_nofile();
+    set_thread_stack();
+
+    /* SIGUSR1 blocked in every thread; only the reloader takes it.
+     * libmilter blocks and waits for HUP, TERM and INT itself. */
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    if (pthread_sigmask(SIG_BLOCK, &usr1, NULL) != 0
+        || pthread_create(&tid, NULL, reloader, &usr1) != 0)
+        die(SG_EXIT_SOFTWARE, "cannot start the reload thread");
+    (void)pthread_detach(tid);
+
+    sg_log(SG_LOG_INFO, "%s %s listening on %s", MLFI_PROG, sg_version(),
+           sock);
+    rc = smfi_main();
+    sg_log(SG_LOG_INFO, "stopping");
+    if (pid_file[0] != '\0')
+        (void)unlink(pid_file);
+    free(pid_file);
+    mlfi_cfg_shutdown();
+    return rc == MI_SUCCESS ? SG_EXIT_OK : SG_EXIT_SOFTWARE;
+}
