@@ -41,6 +41,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* Third-party headers. */
 #include <libmilter/mfapi.h>
@@ -59,6 +60,7 @@
 struct mlfi_cfg {
     SG_CONF *conf;
     SG_STATE *state;
+    SG_QUOTA *quota;
     int refs;                   /* connections + 1 while current */
 };
 
@@ -100,6 +102,7 @@ static char filter_name[] = MLFI_PROG;
 static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mlfi_cfg *cfg_current;
 static unsigned long conn_counter;
+static char txn_host[64] = "localhost";  /* short host name, for txn */
 
 /* cfg_free - release a configuration (last reference gone) */
 static void
@@ -107,6 +110,7 @@ cfg_free(struct mlfi_cfg *cfg)
 {
     if (cfg == NULL)
         return;
+    sg_quota_close(cfg->quota);
     sg_state_close(cfg->state);
     sg_conf_free(cfg->conf);
     free(cfg);
@@ -153,7 +157,17 @@ mlfi_cfg_load(const char *path, char *err, size_t errlen)
         cfg_free(cfg);
         return -1;
     }
+    if ((cfg->quota = sg_quota_open(cfg->conf, err, errlen)) == NULL) {
+        cfg_free(cfg);
+        return -1;
+    }
     cfg->refs = 1;
+    if (cfg_current == NULL) {
+        /* First load, before any connection thread exists. */
+        if (gethostname(txn_host, sizeof(txn_host) - 1) != 0)
+            snprintf(txn_host, sizeof(txn_host), "localhost");
+        txn_host[strcspn(txn_host, ".")] = '\0';
+    }
     pthread_mutex_lock(&cfg_lock);
     old = cfg_current;
     cfg_current = cfg;
@@ -201,8 +215,14 @@ cfg_acquire(unsigned long *id)
 static void
 msg_release_hold(struct mlfi_conn *c)
 {
-    /* The quota engine's release stage lands with quota.c; until then
-     * no units are ever held (see hold_rcpt). */
+    SG_STATUS st;
+
+    st = sg_decide_release(c->cfg->quota, c->msg.region, c->msg.txn, 0);
+    if (st != SG_OK)
+        sg_log(SG_LOG_WARNING, "%s: quota release of %s: %s (the engine "
+               "expires the hold after quota_reservation_timeout)",
+               c->msg.qid[0] ? c->msg.qid : "NOQUEUE", c->msg.txn,
+               sg_strerror(st));
     c->msg.held = 0;
 }
 
@@ -304,6 +324,7 @@ internal_error(SMFICTX *ctx, struct mlfi_conn *c, const char *stage,
                SG_STATUS st, const char *detail)
 {
     struct sg_verdict v;
+    const char *policy;
 
     if (c == NULL) {
         sg_log(SG_LOG_ERR, "%s: %s: out of memory or no configuration",
@@ -314,9 +335,13 @@ internal_error(SMFICTX *ctx, struct mlfi_conn *c, const char *stage,
            c->msg.qid[0] ? c->msg.qid : "NOQUEUE", stage, c->host, c->addr,
            sg_strerror(st), detail != NULL ? ": " : "",
            detail != NULL ? detail : "");
-    if (strcmp(c->cfg->conf->on_state_error, "accept") == 0) {
-        sg_log(SG_LOG_WARNING, "%s: accepted unchecked (on_state_error = "
-               "accept)", c->msg.qid[0] ? c->msg.qid : "NOQUEUE");
+    /* Quota failures follow on_quota_error, the rest on_state_error. */
+    policy = detail != NULL && strncmp(detail, "quota", 5) == 0
+             ? c->cfg->conf->on_quota_error : c->cfg->conf->on_state_error;
+    if (strcmp(policy, "accept") == 0) {
+        sg_log(SG_LOG_WARNING, "%s: accepted unchecked (on_%s_error = "
+               "accept)", c->msg.qid[0] ? c->msg.qid : "NOQUEUE",
+               policy == c->cfg->conf->on_quota_error ? "quota" : "state");
         msg_reset(c);
         return SMFIS_ACCEPT;
     }
@@ -334,30 +359,44 @@ snap_begin(struct mlfi_conn *c)
     return sg_snap_begin(c->snap);
 }
 
-/* hold_rcpt - hold a quota unit for an accepted recipient */
+/*
+ * hold_rcpt - hold one quota unit for an accepted recipient (R4; the
+ *   snapshot is begun by the caller)
+ *
+ * The transaction id names host, process, connection and message, so
+ * that it is unique on a fleet sharing a Redis quota; the queue id is
+ * not known yet at the first RCPT.
+ */
 static SG_STATUS
 hold_rcpt(struct mlfi_conn *c, const struct sg_verdict *rv,
           struct sg_verdict *v)
 {
-    (void)rv;
+    SG_STATUS st;
+
     memset(v, 0, sizeof(*v));
-    sg_verdict_accept(v);
-    /* Transaction id: connection and message number, unique within the
-     * process lifetime; the quota engine expires stale holds. */
     if (c->msg.txn[0] == '\0')
-        snprintf(c->msg.txn, sizeof(c->msg.txn), "milter-%lu-%lu",
-                 c->id, c->nmsg);
-    return SG_OK;
+        snprintf(c->msg.txn, sizeof(c->msg.txn), "m-%.24s-%ld-%lu-%lu",
+                 txn_host, (long)getpid(), c->id, c->nmsg);
+    st = sg_decide_reserve(c->cfg->conf, c->snap, c->cfg->quota,
+                           c->msg.region, c->msg.txn, 1,
+                           rv->simulator ? 0 : 1, 0, v);
+    if (st == SG_OK && v->action == SG_ACCEPT)
+        c->msg.held = 1;
+    return st;
 }
 
-/* commit_msg - commit the held units at end of message */
+/* commit_msg - the held units were accepted: count them as sent */
 static SG_STATUS
-commit_msg(struct mlfi_conn *c, struct sg_verdict *v)
+commit_msg(struct mlfi_conn *c)
 {
-    memset(v, 0, sizeof(*v));
-    sg_verdict_accept(v);
-    c->msg.held = 0;
-    return SG_OK;
+    SG_STATUS st = SG_OK;
+
+    if (c->msg.held)
+        st = sg_decide_commit(c->cfg->quota, c->msg.region, c->msg.txn,
+                              -1, -1, 0);
+    if (st == SG_OK)
+        c->msg.held = 0;
+    return st;
 }
 
 /* mlfi_negotiate - ask only for the steps and actions that are used */
@@ -484,13 +523,18 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
         return internal_error(ctx, c, "RCPT", st, sg_snap_error(c->snap));
     st = sg_decide_rcpt(c->cfg->conf, c->snap, c->msg.region, argv[0],
                         c->msg.accepted, c->msg.daily_units, &v);
+    if (st != SG_OK) {
+        sg_snap_end(c->snap);
+        return internal_error(ctx, c, "RCPT", st, sg_snap_error(c->snap));
+    }
+    if (v.action != SG_ACCEPT) {
+        sg_snap_end(c->snap);
+        return refuse(ctx, c, "RCPT", rcpt, &v);
+    }
+    st = hold_rcpt(c, &v, &qv);
     sg_snap_end(c->snap);
     if (st != SG_OK)
-        return internal_error(ctx, c, "RCPT", st, sg_snap_error(c->snap));
-    if (v.action != SG_ACCEPT)
-        return refuse(ctx, c, "RCPT", rcpt, &v);
-    if ((st = hold_rcpt(c, &v, &qv)) != SG_OK)
-        return internal_error(ctx, c, "RCPT", st, "quota");
+        return internal_error(ctx, c, "RCPT", st, "quota reserve");
     if (qv.action != SG_ACCEPT)
         return refuse(ctx, c, "RCPT", rcpt, &qv);
     c->msg.accepted++;
@@ -621,13 +665,8 @@ mlfi_eom(SMFICTX *ctx)
         msg_reset(c);
         return rc;
     }
-    if ((st = commit_msg(c, &v)) != SG_OK) {
+    if ((st = commit_msg(c)) != SG_OK) {
         rc = internal_error(ctx, c, "END-OF-MESSAGE", st, "quota commit");
-        msg_reset(c);
-        return rc;
-    }
-    if (v.action != SG_ACCEPT) {
-        rc = refuse(ctx, c, "END-OF-MESSAGE", NULL, &v);
         msg_reset(c);
         return rc;
     }
