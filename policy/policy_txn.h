@@ -1,0 +1,98 @@
+/*
+ * policy_txn.h - one policy request to one reply: protocol_state to
+ *                decide.h stages, quota reservations per transaction
+ *
+ * The glue between the codec (policy_proto.h) and the library: it
+ * builds no rule of its own. For each request it begins a fresh state
+ * snapshot (so an import is picked up without a signal), runs the
+ * stage functions of decide.h that belong to the protocol state, holds
+ * or commits quota units under the transaction's id, ends the snapshot
+ * and writes the reply:
+ *
+ *   MAIL            region, sender (for smtpd_delay_reject = no)
+ *   RCPT            region, sender, recipient (with the count so far);
+ *                   then reserve 1 unit (rate 1, daily 0 for a mailbox
+ *                   simulator recipient)
+ *   DATA            only when no RCPT request was seen for the
+ *                   transaction: region, sender, reserve recipient_count
+ *   END-OF-MESSAGE  size; commit recipient_count of the held units (or
+ *                   reserve and commit them when nothing was held)
+ *   others          DUNNO
+ *
+ * Transactions are tied together by "instance": a request with another
+ * instance ends the previous transaction (its hold is released), and so
+ * does the end of the connection (sg_pd_txn_end).
+ */
+#ifndef SG_POLICY_TXN_H
+#define SG_POLICY_TXN_H
+
+/* Local headers. */
+#include "sesgate.h"
+#include "conf.h"
+#include "state.h"
+#include "quota.h"
+#include "policy_proto.h"
+
+/*
+ * What every connection shares: configuration, state store, quota
+ * engine. Owned by the daemon; a single-threaded loop uses one.
+ */
+struct sg_pd {
+    SG_CONF *conf;              /* borrowed; swapped on reload */
+    SG_STATE *state;            /* NULL while it cannot be opened */
+    SG_SNAP *snap;              /* the loop's read view */
+    SG_QUOTA *quota;            /* NULL while it cannot be opened */
+    long long retry_at_ms;      /* next attempt to open what is NULL */
+    long long clock_offset_ms;  /* added to the clock (tests) */
+    char state_err[256];        /* why state is NULL */
+    char quota_err[256];        /* why quota is NULL */
+};
+
+/* One connection's transaction. Zero it (sg_pd_txn_init) at connect. */
+struct sg_pd_txn {
+    char instance[SG_QUOTA_TXN_MAX + 1];  /* as sent (bounded) */
+    char id[SG_QUOTA_TXN_MAX + 1];        /* quota transaction id */
+    char region[SG_REGION_MAX + 1];       /* region of the hold */
+    unsigned long long conn;    /* connection serial, for ids */
+    unsigned long long seq;     /* transactions on this connection */
+    long long accepted;         /* recipients sesgate let through */
+    long long rate_held;        /* units held under id */
+    long long daily_held;
+    int rcpt_seen;              /* a RCPT request came for it */
+    int committed;              /* END-OF-MESSAGE done */
+};
+
+/*
+ * sg_pd_open - open the state store and the quota engine of a conf
+ *
+ * Failures are not fatal: what cannot be opened stays NULL, is logged,
+ * and is tried again at most once a second while requests come in (a
+ * state store that appears later is picked up); meanwhile requests get
+ * the on_state_error / on_quota_error answer.
+ */
+extern void sg_pd_open(struct sg_pd *pd, SG_CONF *conf);
+
+/* sg_pd_close - release what sg_pd_open opened (not the conf) */
+extern void sg_pd_close(struct sg_pd *pd);
+
+/* sg_pd_txn_init - a fresh transaction record for a new connection */
+extern void sg_pd_txn_init(struct sg_pd_txn *t, unsigned long long conn);
+
+/*
+ * sg_pd_handle - answer one parsed request
+ *
+ * Parameters: pd; t, the connection's transaction; req, the request;
+ *   buf, size: caller buffer (SG_POLICY_REPLY_MAX is enough).
+ * Returns: the reply length (always > 0 with a big enough buffer).
+ * Logs one line per refusal in Postfix's key=value shape.
+ */
+extern size_t sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
+                           const struct sg_policy_req *req, char *buf,
+                           size_t size);
+
+/*
+ * sg_pd_txn_end - the connection is gone: release an uncommitted hold
+ */
+extern void sg_pd_txn_end(struct sg_pd *pd, struct sg_pd_txn *t);
+
+#endif /* SG_POLICY_TXN_H */
