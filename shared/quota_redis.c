@@ -349,6 +349,8 @@ struct sg_rq_endpoint {
 struct sg_rq_conn {
     redisContext *c;
     unsigned long gen;          /* handle generation when opened */
+    long long deadline;         /* monotonic ms: end of the current call */
+    bool shortened;             /* socket timeout below redis_timeout */
     char sha[41];               /* the script's SHA1, from SCRIPT LOAD */
     struct sg_rq_conn *next;
 };
@@ -722,7 +724,7 @@ rq_ctx_error(SG_RQ *rq, redisContext *c, const char *what, char *err,
     } else if (c->err == REDIS_ERR_IO
                && (strstr(c->errstr, "temporarily unavailable") != NULL
                    || strstr(c->errstr, "timed out") != NULL)) {
-        snprintf(text, sizeof(text), "timed out after %lld ms",
+        snprintf(text, sizeof(text), "timed out (redis_timeout %lld ms)",
                  rq->head.redis_timeout_ms);
     } else {
         snprintf(text, sizeof(text), "%s", c->errstr);
@@ -736,15 +738,37 @@ rq_ctx_error(SG_RQ *rq, redisContext *c, const char *what, char *err,
 }
 
 /*
- * rq_command - one command on a connection; NULL with err set when the
- *   connection broke (the caller drops it)
+ * rq_command - one command on a connection within the call's deadline;
+ *   NULL with err set when the connection broke (the caller drops it)
+ *
+ * redis_timeout bounds the whole call (connect, AUTH, SELECT, SCRIPT
+ * LOAD, EVALSHA), not each step: a later step gets what is left.
  */
 static redisReply *
-rq_command(SG_RQ *rq, redisContext *c, int argc, const char **argv,
+rq_command(SG_RQ *rq, struct sg_rq_conn *cn, int argc, const char **argv,
            const size_t *lens, const char *what, char *err, size_t errlen)
 {
+    redisContext *c = cn->c;
+    long long left = cn->deadline - rq_mono_ms();
     redisReply *r;
 
+    if (left < rq->head.redis_timeout_ms - 5) {
+        struct timeval tv;
+
+        if (left < 1) {
+            rq_seterr(err, errlen, "redis %s: %s: timed out "
+                      "(redis_timeout %lld ms)", rq->ep.label, what,
+                      rq->head.redis_timeout_ms);
+            return NULL;
+        }
+        tv.tv_sec = (time_t)(left / 1000);
+        tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+        if (redisSetTimeout(c, tv) != REDIS_OK) {
+            rq_ctx_error(rq, c, what, err, errlen);
+            return NULL;
+        }
+        cn->shortened = true;
+    }
     r = redisCommandArgv(c, argc, argv, lens);
     if (r == NULL) {
         rq_ctx_error(rq, c, what, err, errlen);
@@ -758,7 +782,7 @@ rq_command(SG_RQ *rq, redisContext *c, int argc, const char **argv,
  *   false with err set otherwise
  */
 static bool
-rq_simple(SG_RQ *rq, redisContext *c, int argc, const char **argv,
+rq_simple(SG_RQ *rq, struct sg_rq_conn *c, int argc, const char **argv,
           const char *what, char *err, size_t errlen)
 {
     size_t lens[3];
@@ -784,7 +808,7 @@ rq_simple(SG_RQ *rq, redisContext *c, int argc, const char **argv,
 
 /* rq_load_script - SCRIPT LOAD; the SHA1 into sha[41] */
 static bool
-rq_load_script(SG_RQ *rq, redisContext *c, char *sha, char *err,
+rq_load_script(SG_RQ *rq, struct sg_rq_conn *c, char *sha, char *err,
                size_t errlen)
 {
     const char *argv[3] = {"SCRIPT", "LOAD", sg_rq_script};
@@ -810,12 +834,17 @@ rq_load_script(SG_RQ *rq, redisContext *c, char *sha, char *err,
 
 /* rq_open_conn - connect, authenticate, select, load the script */
 static struct sg_rq_conn *
-rq_open_conn(SG_RQ *rq, char *err, size_t errlen)
+rq_open_conn(SG_RQ *rq, long long deadline, char *err, size_t errlen)
 {
     struct sg_rq_conn *cn;
     redisContext *c;
     char db[24];
 
+    if ((cn = calloc(1, sizeof(*cn))) == NULL) {
+        rq_seterr(err, errlen, "redis %s: out of memory", rq->ep.label);
+        return NULL;
+    }
+    cn->deadline = deadline;
     if (rq->ep.is_unix)
         c = redisConnectUnixWithTimeout(rq->ep.path, rq->tv);
     else
@@ -824,45 +853,38 @@ rq_open_conn(SG_RQ *rq, char *err, size_t errlen)
         rq_ctx_error(rq, c, "", err, errlen);
         if (c != NULL)
             redisFree(c);
+        free(cn);
         return NULL;
     }
+    cn->c = c;
     if (redisSetTimeout(c, rq->tv) != REDIS_OK) {
         rq_ctx_error(rq, c, "setting the timeout", err, errlen);
-        redisFree(c);
-        return NULL;
+        goto fail;
     }
     if (rq->ep.pass[0] != '\0') {
         const char *a2[2] = {"AUTH", rq->ep.pass};
         const char *a3[3] = {"AUTH", rq->ep.user, rq->ep.pass};
 
         if (!(rq->ep.user[0] != '\0'
-              ? rq_simple(rq, c, 3, a3, "AUTH", err, errlen)
-              : rq_simple(rq, c, 2, a2, "AUTH", err, errlen))) {
-            redisFree(c);
-            return NULL;
-        }
+              ? rq_simple(rq, cn, 3, a3, "AUTH", err, errlen)
+              : rq_simple(rq, cn, 2, a2, "AUTH", err, errlen)))
+            goto fail;
     }
     if (rq->ep.db != 0) {
         const char *a[2] = {"SELECT", db};
 
         snprintf(db, sizeof(db), "%ld", rq->ep.db);
-        if (!rq_simple(rq, c, 2, a, "SELECT", err, errlen)) {
-            redisFree(c);
-            return NULL;
-        }
+        if (!rq_simple(rq, cn, 2, a, "SELECT", err, errlen))
+            goto fail;
     }
-    if ((cn = calloc(1, sizeof(*cn))) == NULL) {
-        rq_seterr(err, errlen, "redis %s: out of memory", rq->ep.label);
-        redisFree(c);
-        return NULL;
-    }
-    cn->c = c;
-    if (!rq_load_script(rq, c, cn->sha, err, errlen)) {
-        redisFree(c);
-        free(cn);
-        return NULL;
-    }
+    if (!rq_load_script(rq, cn, cn->sha, err, errlen))
+        goto fail;
     return cn;
+
+fail:
+    redisFree(c);
+    free(cn);
+    return NULL;
 }
 
 /* rq_free_conn - close a connection; accepts NULL */
@@ -883,7 +905,7 @@ rq_free_conn(struct sg_rq_conn *cn)
  *   SG_ERR_IO to return.
  */
 static struct sg_rq_conn *
-rq_get(SG_RQ *rq)
+rq_get(SG_RQ *rq, long long deadline)
 {
     struct sg_rq_conn *cn, *stale = NULL;
     char err[SG_QUOTA_ERR_MAX];
@@ -910,10 +932,12 @@ rq_get(SG_RQ *rq)
         rq->next_try = now + rq->backoff;
     }
     pthread_mutex_unlock(&rq->mu);
-    if (cn != NULL)
+    if (cn != NULL) {
+        cn->deadline = deadline;
         goto out;
+    }
 
-    cn = rq_open_conn(rq, err, sizeof(err));
+    cn = rq_open_conn(rq, deadline, err, sizeof(err));
     pthread_mutex_lock(&rq->mu);
     if (cn == NULL) {
         rq->down = true;
@@ -947,6 +971,11 @@ out:
 static void
 rq_put(SG_RQ *rq, struct sg_rq_conn *cn, bool broken)
 {
+    if (!broken && cn->shortened) {
+        if (redisSetTimeout(cn->c, rq->tv) != REDIS_OK)
+            broken = true;
+        cn->shortened = false;
+    }
     pthread_mutex_lock(&rq->mu);
     if (broken) {
         rq->gen++;
@@ -1038,13 +1067,14 @@ rq_eval(SG_RQ *rq, const char *region, const struct sg_rq_call *call,
         lens[i] = argv[i] != NULL ? strlen(argv[i]) : 40;
 
     rq_sigpipe_block(&sp);
-    if ((cn = rq_get(rq)) == NULL) {
+    if ((cn = rq_get(rq, rq_mono_ms() + rq->head.redis_timeout_ms))
+        == NULL) {
         rq_sigpipe_restore(&sp);
         return SG_ERR_IO;
     }
     for (attempt = 0; attempt < 2; attempt++) {
         argv[1] = cn->sha;
-        r = rq_command(rq, cn->c, argc, argv, lens, "EVALSHA", err,
+        r = rq_command(rq, cn, argc, argv, lens, "EVALSHA", err,
                        sizeof(err));
         if (r == NULL) {
             broken = true;
@@ -1054,7 +1084,7 @@ rq_eval(SG_RQ *rq, const char *region, const struct sg_rq_call *call,
             && strncmp(r->str, "NOSCRIPT", 8) == 0) {
             freeReplyObject(r);
             r = NULL;
-            if (!rq_load_script(rq, cn->c, cn->sha, err, sizeof(err))) {
+            if (!rq_load_script(rq, cn, cn->sha, err, sizeof(err))) {
                 broken = true;
                 break;
             }
@@ -1307,6 +1337,7 @@ sg_quota_redis_open(const SG_CONF *conf, char *err, size_t errlen)
     }
     sg_quota_init(&rq->head, &sg_rq_ops, conf);
     ms = rq->head.redis_timeout_ms > 0 ? rq->head.redis_timeout_ms : 1000;
+    rq->head.redis_timeout_ms = ms;
     rq->tv.tv_sec = (time_t)(ms / 1000);
     rq->tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
     rq->backoff = SG_RQ_BACKOFF_MIN;

@@ -1,0 +1,142 @@
+#!/bin/sh
+# t-quota-redis.sh - the Redis quota backend against a real redis-server
+#
+# A throwaway redis-server on a free loopback port in a temp dir
+# (redis-lib.sh). Cases: exactness of a race of 8 processes x 2 threads
+# (two of them "another host": their own configuration, through the
+# unix socket) against a daily quota of 5,000; the rolling window, rate
+# refill, sync reconciliation and hold expiry with an injected clock;
+# reset; SCRIPT FLUSH (scripts reloaded); the server hung (SIGSTOP),
+# killed and restarted under a running client (errors within
+# redis_timeout, no SIGPIPE death, recovery without a restart); a
+# password file. Missing redis-server: SKIP (a failure when
+# SESGATE_SKIPS_AS_FAILS=1).
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/redis-lib.sh"
+
+sg_setup
+redis_need
+prog=$top_builddir/tests/integration/quota_redis_race
+[ -x "$prog" ] || sg_skip "$prog not built (make check builds it)"
+
+redis_start
+url=redis://127.0.0.1:$redis_port/0
+
+# out_num KEY - the number after "KEY " in the last run's stdout
+out_num() {
+    sed -n "s/^$1 \\([0-9]*\\)\$/\\1/p" "$sg_tmp/stdout" | head -n 1
+}
+
+# assert_num_le KEY MAX - that number is at most MAX
+assert_num_le() {
+    n=$(out_num "$1")
+    if [ -n "$n" ] && [ "$n" -le "$2" ]; then
+        sg_pass
+    else
+        sg_fail "$1 is '$n', want <= $2"
+    fi
+}
+
+sg_case "refused server: a clear error, no crash"
+dead=$(redis_free_port)
+sg_run "$prog" -u "redis://127.0.0.1:$dead" open
+assert_exit 1
+assert_out_has "redis 127.0.0.1:$dead: connection refused"
+
+sg_case "bad redis_url"
+sg_run "$prog" -u "http://127.0.0.1:$redis_port" open
+assert_exit 1
+assert_out_has "redis_url"
+sg_run "$prog" -u "redis://127.0.0.1:99999/0" open
+assert_out_has "redis_url: bad port"
+
+sg_case "open through tcp and unix socket"
+sg_run "$prog" -u "$url" open
+assert_exit 0
+sg_run "$prog" -u "unix:$redis_sock?db=0" open
+assert_exit 0
+
+sg_case "exactness: 8 processes x 2 threads, 2 as another host, 5000"
+sg_run "$prog" -u "$url" -U "unix:$redis_sock" -g race-test \
+    race 8 2 2 5000
+assert_exit 0
+assert_line "admitted 5000"
+assert_line "usage_sent 5000"
+assert_line "usage_reserved 0"
+assert_line "errors 0"
+assert_line "denied_rate 0"
+n=$(out_num denied_daily)
+if [ -n "$n" ] && [ "$n" -ge 16 ]; then sg_pass; else
+    sg_fail "denied_daily '$n', want >= 16 (every thread ends refused)"; fi
+
+sg_case "window, rate, sync, holds with an injected clock"
+sg_run "$prog" -u "$url" window
+assert_exit 0
+assert_no_line "$(grep '^FAIL' "$sg_tmp/stdout" | head -n 1)"
+assert_line "ok window-aged-out-after-24h-bucket"
+assert_line "ok hold-expired-after-timeout"
+assert_line "ok sync-no-double-count"
+
+sg_case "reset"
+sg_run "$prog" -u "$url" -g reset-test reset
+assert_exit 0
+assert_line "ok open-after-reset"
+assert_line "ok usage-after-reset"
+
+sg_case "SCRIPT FLUSH: reloaded transparently"
+sg_run "$prog" -u "$url" -g flush-test flush \
+    "redis-cli -h 127.0.0.1 -p $redis_port SCRIPT FLUSH >/dev/null"
+assert_exit 0
+assert_line "ok after-flush"
+
+sg_case "outage: hung, killed, restarted under a running client"
+"$prog" -u "$url" -t 1000 -g outage-test outage 10 \
+    >"$sg_tmp/outage.out" 2>"$sg_tmp/outage.err" &
+client=$!
+sleep 1
+kill -STOP "$redis_pid"
+sleep 2.5
+kill -CONT "$redis_pid"
+sleep 1
+redis_stop
+sleep 2
+redis_start
+wait "$client"
+sg_rc=$?
+cat "$sg_tmp/outage.out"
+sg_cmd="quota_redis_race outage 10"
+cp "$sg_tmp/outage.out" "$sg_tmp/stdout"
+cp "$sg_tmp/outage.err" "$sg_tmp/stderr"
+assert_exit 0
+assert_out_has "timed out (redis_timeout 1000 ms)"
+assert_out_has "redis 127.0.0.1:$redis_port: connection refused"
+assert_num_le max_fail_ms 1250
+assert_line "last ok"
+
+sg_case "password file"
+redis_stop
+redis_pass=s3cret-pw
+redis_start --requirepass "$redis_pass"
+printf '%s\n' "$redis_pass" >"$sg_tmp/pw"
+chmod 600 "$sg_tmp/pw"
+sg_run "$prog" -u "$url" -p "$sg_tmp/pw" open
+assert_exit 0
+sg_run "$prog" -u "$url" open
+assert_exit 1
+assert_out_has "NOAUTH"
+chmod 644 "$sg_tmp/pw"
+sg_run "$prog" -u "$url" -p "$sg_tmp/pw" open
+assert_out_has "readable by others"
+printf 'wrong\n' >"$sg_tmp/pw2"
+chmod 600 "$sg_tmp/pw2"
+sg_run "$prog" -u "$url" -p "$sg_tmp/pw2" open
+assert_exit 1
+assert_out_has "AUTH"
+if grep -q "$redis_pass" "$sg_tmp/stdout" "$sg_tmp/stderr"; then
+    sg_fail "the password appears in the output"
+else
+    sg_pass
+fi
+
+sg_summary
