@@ -747,12 +747,14 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
         if (st != SG_OK)
             goto fail;
         if (msg->quota != NULL && out->rcpt[i].action == SG_ACCEPT) {
-            /* Would this recipient still be admitted, together with the
-             * ones before it? Peek consumes nothing. */
+            /* Would this recipient still be admitted? Daily: together
+             * with the ones before it. Rate: whether the bucket has a
+             * token now (the region is not being throttled); not
+             * whether the whole message fits one burst, which is the
+             * daemons' business at RCPT time. Peek consumes nothing. */
             long long du = reserved + (out->rcpt[i].simulator ? 0 : 1);
 
-            st = sg_quota_peek(msg->quota, region->name, &lim,
-                               (long long)accepted + 1, du,
+            st = sg_quota_peek(msg->quota, region->name, &lim, 1, du,
                                msg->now > 0 ? msg->now * 1000 : 0, &deny);
             if (st != SG_OK) {
                 if (!sg_status_is_retryable(st) && st != SG_ERR_USAGE)
@@ -760,8 +762,7 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
                 goto fail;
             }
             if (deny != SG_QUOTA_OK)
-                quota_deny(&out->rcpt[i], deny, region, &lim,
-                           (long long)accepted + 1, du);
+                quota_deny(&out->rcpt[i], deny, region, &lim, 1, du);
         }
         switch (out->rcpt[i].action) {
         case SG_ACCEPT:

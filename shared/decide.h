@@ -79,8 +79,11 @@ struct sg_msg {
     long long now;              /* epoch seconds, 0 = time(NULL) */
     int explain;                /* 1: explain accepted verdicts too */
     SG_QUOTA *quota;            /* quota engine to pre-check against
-                                 * (sg_quota_peek, nothing consumed), or
-                                 * NULL: the snapshot's figures only */
+                                 * (sg_quota_peek, nothing consumed):
+                                 * the daily quota for the message's
+                                 * recipients so far, the rate for one
+                                 * more recipient now; NULL: the
+                                 * snapshot's figures only */
 };
 
 /* The decision about a whole message. */

@@ -423,7 +423,7 @@ codes(const struct sg_decision *d, char *buf, size_t size)
 /* check_with - sg_decide with the quota engine; recipient codes */
 static const char *
 check_with(SG_QUOTA *q, const char *from, const char *const *rcpts,
-           size_t n, char *buf, size_t size)
+           size_t n, long long now, char *buf, size_t size)
 {
     struct sg_msg msg;
     struct sg_decision d;
@@ -434,6 +434,7 @@ check_with(SG_QUOTA *q, const char *from, const char *const *rcpts,
     msg.nrcpt = n;
     msg.size = -1;
     msg.quota = q;
+    msg.now = now;
     ck_assert_int_eq(sg_decide(conf, snap, &msg, &d), SG_OK);
     codes(&d, buf, size);
     sg_decision_clear(&d);
@@ -461,9 +462,9 @@ START_TEST(quota_engine)
 
     ck_assert_msg(q != NULL, "quota: %s", err);
     /* eu-west-1: 2 left. The pre-check consumes nothing. */
-    ck_assert_str_eq(check_with(q, "a@eu.example.com", three, 3, got,
+    ck_assert_str_eq(check_with(q, "a@eu.example.com", three, 3, 0, got,
                                 sizeof(got)), "250 250 454");
-    ck_assert_str_eq(check_with(q, "a@eu.example.com", three, 3, got,
+    ck_assert_str_eq(check_with(q, "a@eu.example.com", three, 3, 0, got,
                                 sizeof(got)), "250 250 454");
     ck_assert_int_eq(sg_decide_region(conf, snap, NULL, "a@eu.example.com",
                                       &r, &v), SG_OK);
@@ -478,7 +479,7 @@ START_TEST(quota_engine)
     ck_assert_str_eq(v.text,
                      "Throttling failure: Daily message quota exceeded.");
     ck_assert_int_eq(sg_decide_commit(q, r, "m1", -1, -1, t), SG_OK);
-    ck_assert_str_eq(check_with(q, "a@eu.example.com", three, 3, got,
+    ck_assert_str_eq(check_with(q, "a@eu.example.com", three, 3, 0, got,
                                 sizeof(got)), "454 454 454");
     /* Simulator units still pass a spent daily quota. */
     ck_assert_int_eq(sg_decide_reserve(conf, snap, q, r, "m3", 1, 0,
@@ -486,10 +487,11 @@ START_TEST(quota_engine)
     ck_assert_msg(v.code == 250, "got %d, want 250", v.code);
     ck_assert_int_eq(sg_decide_release(q, r, "m3", t + 2000), SG_OK);
 
-    /* us-west-2: unlimited, 10 per second. */
-    ck_assert_str_eq(check_with(q, "a@oregon.example.com", eleven, 11, got,
-                                sizeof(got)),
-                     "250 250 250 250 250 250 250 250 250 250 454");
+    /* us-west-2: unlimited, 10 per second; a message of 11 passes the
+     * pre-check (the daemons hold per recipient). */
+    ck_assert_str_eq(check_with(q, "a@oregon.example.com", eleven, 11, 0,
+                                got, sizeof(got)),
+                     "250 250 250 250 250 250 250 250 250 250 250");
     ck_assert_int_eq(sg_decide_region(conf, snap, NULL,
                                       "a@oregon.example.com", &r, &v),
                      SG_OK);
@@ -502,6 +504,9 @@ START_TEST(quota_engine)
                      SG_OK);
     ck_assert_str_eq(v.text,
                      "Throttling failure: Maximum sending rate exceeded.");
+    /* With the bucket empty the pre-check defers for the rate. */
+    ck_assert_str_eq(check_with(q, "a@oregon.example.com", eleven, 2,
+                                t / 1000, got, sizeof(got)), "454 454");
     /* Bad arguments are the caller's; no quota is a usage error. */
     ck_assert_int_eq(sg_decide_reserve(conf, snap, NULL, r, "m5", 1, 1, t,
                                        &v), SG_ERR_USAGE);
