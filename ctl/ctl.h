@@ -122,6 +122,7 @@ extern int ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv);
 extern int ctl_cmd_check(struct ctl_ctx *ctx, int argc, char **argv);
 extern int ctl_cmd_suppress(struct ctl_ctx *ctx, int argc, char **argv);
 extern int ctl_cmd_config(struct ctl_ctx *ctx, int argc, char **argv);
+extern int ctl_cmd_quota(struct ctl_ctx *ctx, int argc, char **argv);
 
 /*
  * ctl_config_check - "sesgatectl -n": check the configuration and that

@@ -1,11 +1,15 @@
 /*
- * ctl_state.c - sesgatectl import, export and status
+ * ctl_state.c - sesgatectl import, export, status and quota
  *
  * import replaces the whole state in one transaction (the library's
  * sg_state_import_*): a bad snapshot leaves the old state in place.
  * export writes the state back in the snapshot format. status shows
  * each region's account, quota and list sizes, for people (a quota bar
- * on a terminal) or for programs (--json).
+ * on a terminal) or for programs (--json); the quota figures come from
+ * the quota engine (sent in the last 24 hours reconciled with the
+ * snapshot's SentLast24Hours, the current rate, what is reserved) when
+ * it can be opened, else from the snapshot alone. quota reset clears a
+ * region's counters (logged).
  */
 
 /* System headers. */
@@ -28,6 +32,7 @@
 #include "conf.h"
 #include "region.h"
 #include "state.h"
+#include "quota.h"
 #include "ctl.h"
 
 /* Regions the state can hold: the R1 table has 29; leave room. */
@@ -397,9 +402,57 @@ json_number(double v)
     return json_real(v);
 }
 
-/* region_json - one region's figures as a JSON object */
+/* quota_limits_of - the quota engine's limits of a region's account */
+static void
+quota_limits_of(const struct sg_account *a, long long imported_at,
+                struct sg_quota_limits *lim)
+{
+    lim->max_rate = a->max_rate;
+    lim->burst = 0;
+    lim->max_24h = a->max_24h;
+    lim->sent_24h = a->sent_24h;
+    lim->synced_at_ms = imported_at * 1000;
+}
+
+/* open_quota - the quota engine, or NULL after a warning */
+static SG_QUOTA *
+open_quota(struct ctl_ctx *ctx)
+{
+    char err[512];
+    SG_QUOTA *q = sg_quota_open(ctx->conf, err, sizeof(err));
+
+    if (q == NULL)
+        ctl_error("warning: cannot open the quota counters (%s): showing "
+                  "the snapshot's figures", err);
+    return q;
+}
+
+/*
+ * region_usage - a region's quota usage into *u; 0, or -1 (after a
+ *   warning) when there is no engine or it failed
+ */
+static int
+region_usage(SG_QUOTA *q, const char *region, const struct sg_account *a,
+             long long imported_at, struct sg_quota_usage *u)
+{
+    struct sg_quota_limits lim;
+    SG_STATUS s;
+
+    if (q == NULL)
+        return -1;
+    quota_limits_of(a, imported_at, &lim);
+    if ((s = sg_quota_usage(q, region, &lim, 0, u)) != SG_OK) {
+        ctl_error("warning: region %s: quota: %s", region,
+                  sg_quota_error(q));
+        return -1;
+    }
+    return 0;
+}
+
+/* region_json - one region's figures as a JSON object; u: NULL when
+ *   the quota engine is not available */
 static json_t *
-region_json(const struct sg_account *a)
+region_json(const struct sg_account *a, const struct sg_quota_usage *u)
 {
     json_t *o = json_object();
 
@@ -409,10 +462,19 @@ region_json(const struct sg_account *a)
     json_object_set_new(o, "sandbox", json_boolean(!a->production));
     json_object_set_new(o, "sending_enabled",
                         json_boolean(a->sending_enabled));
-    json_object_set_new(o, "sent_24h", json_number(a->sent_24h));
+    json_object_set_new(o, "sent_24h",
+                        json_number(u != NULL ? u->sent_24h : a->sent_24h));
+    json_object_set_new(o, "sent_24h_synced", json_number(a->sent_24h));
     json_object_set_new(o, "max_24h", json_number(a->max_24h));
     json_object_set_new(o, "unlimited", json_boolean(a->max_24h < 0));
     json_object_set_new(o, "max_rate", json_number(a->max_rate));
+    if (u != NULL) {
+        json_object_set_new(o, "rate_now", json_number(u->rate_now));
+        json_object_set_new(o, "reserved", json_number(u->reserved));
+    } else {
+        json_object_set_new(o, "rate_now", json_null());
+        json_object_set_new(o, "reserved", json_null());
+    }
     json_object_set_new(o, "identities", json_integer(a->identities));
     json_object_set_new(o, "suppressed", json_integer(a->suppressed));
     json_object_set_new(o, "configuration_sets",
@@ -420,20 +482,25 @@ region_json(const struct sg_account *a)
     return o;
 }
 
-/* print_region_text - one region's figures for people */
+/* print_region_text - one region's figures for people; u: NULL when
+ *   the quota engine is not available */
 static void
-print_region_text(const char *name, const struct sg_account *a, int tty)
+print_region_text(const char *name, const struct sg_account *a,
+                  const struct sg_quota_usage *u, int tty)
 {
     char used[64];
     char max[64];
     char rate[64];
+    char now[64];
+    char held[64];
     char bar[CTL_BAR_WIDTH + 8];
+    double sent = u != NULL ? u->sent_24h : a->sent_24h;
 
-    format_num_buf(a->sent_24h, used, sizeof(used));
+    format_num_buf(sent, used, sizeof(used));
     format_num_buf(a->max_24h, max, sizeof(max));
     format_num_buf(a->max_rate, rate, sizeof(rate));
     if (tty && a->max_24h > 0)
-        format_bar_buf(a->sent_24h, a->max_24h, bar, sizeof(bar));
+        format_bar_buf(sent, a->max_24h, bar, sizeof(bar));
     else
         bar[0] = '\0';
     printf("%s: %s, sending %s\n", name,
@@ -441,6 +508,12 @@ print_region_text(const char *name, const struct sg_account *a, int tty)
            a->sending_enabled ? "enabled" : "PAUSED");
     printf("    quota (24h):        %s%s/%s\n", bar, used, max);
     printf("    max send rate:      %s/s\n", rate);
+    if (u != NULL) {
+        format_num_buf(u->rate_now, now, sizeof(now));
+        format_num_buf(u->reserved, held, sizeof(held));
+        printf("    send rate now:      %s/%s per second\n", now, rate);
+        printf("    reserved:           %s\n", held);
+    }
     printf("    identities:         %lld\n", a->identities);
     printf("    suppressed:         %lld\n", a->suppressed);
     printf("    configuration sets: %lld\n", a->config_sets);
@@ -448,10 +521,11 @@ print_region_text(const char *name, const struct sg_account *a, int tty)
 
 /* status_json - the whole status as one JSON object on stdout */
 static int
-status_json(struct ctl_ctx *ctx, SG_SNAP *snap,
+status_json(struct ctl_ctx *ctx, SG_SNAP *snap, SG_QUOTA *q,
             char (*regions)[SG_REGION_MAX + 1], size_t n, long long now)
 {
     struct sg_account acct;
+    struct sg_quota_usage u;
     json_t *root;
     json_t *regs;
     json_t *r;
@@ -488,7 +562,9 @@ status_json(struct ctl_ctx *ctx, SG_SNAP *snap,
             json_decref(root);
             return ctl_status_exit(s == SG_ERR_NOTFOUND ? SG_ERR_STATE : s);
         }
-        if ((r = region_json(&acct)) != NULL)
+        if ((r = region_json(&acct, region_usage(q, regions[i], &acct,
+                                                 at, &u) == 0
+                                    ? &u : NULL)) != NULL)
             json_object_set_new(regs, regions[i], r);
     }
     json_object_set_new(root, "regions", regs);
@@ -514,6 +590,8 @@ ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv)
     };
     char regions[CTL_REGIONS_MAX][SG_REGION_MAX + 1];
     struct sg_account acct;
+    struct sg_quota_usage u;
+    SG_QUOTA *q = NULL;
     const char *only = NULL;
     char age[64];
     char iso[32];
@@ -581,11 +659,12 @@ ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv)
             n = CTL_REGIONS_MAX;
     }
 
+    q = open_quota(ctx);
+    at = sg_snap_imported_at(snap);
     if (json) {
-        status = status_json(ctx, snap, regions, n, now);
+        status = status_json(ctx, snap, q, regions, n, now);
         goto out_end;
     }
-    at = sg_snap_imported_at(snap);
     if (at > 0)
         printf("state %s: imported %s (%s)\n", ctx->conf->state_dir,
                format_age_buf(now - at, age, sizeof(age)),
@@ -603,13 +682,101 @@ ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv)
                                      : s);
             goto out_end;
         }
-        print_region_text(regions[i], &acct, isatty(STDOUT_FILENO));
+        print_region_text(regions[i], &acct,
+                          region_usage(q, regions[i], &acct, at, &u) == 0
+                          ? &u : NULL, isatty(STDOUT_FILENO));
     }
     status = SG_EXIT_OK;
 out_end:
     sg_snap_end(snap);
 out:
+    sg_quota_close(q);
     sg_snap_free(snap);
     sg_state_close(st);
     return status;
+}
+
+/* quota_usage_text - help text of quota */
+static void
+quota_usage_text(FILE *fp)
+{
+    fprintf(fp,
+            "Usage: %s [-c CONF] quota reset --region R\n"
+            "\n"
+            "Operator actions on the quota counters (quota_backend).\n"
+            "  reset --region R   forget region R's counters: what was\n"
+            "                     sent in the last 24 hours, the rate\n"
+            "                     bucket and every reservation. Logged.\n"
+            "                     Afterwards only the snapshot's\n"
+            "                     SentLast24Hours counts until the next\n"
+            "                     import or sync.\n"
+            "\n"
+            "Exit status: 0 done, 64 usage, 75 the counters cannot be\n"
+            "reached, 78 configuration error.\n",
+            CTL_PROG);
+}
+
+/* ctl_cmd_quota - "quota reset --region R" */
+int
+ctl_cmd_quota(struct ctl_ctx *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "region", required_argument, NULL, 'r' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *region = NULL;
+    char err[512];
+    SG_QUOTA *q;
+    SG_STATUS s;
+    int status;
+    int ch;
+
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0
+                      || strcmp(argv[1], "-h") == 0)) {
+        quota_usage_text(stdout);
+        return SG_EXIT_OK;
+    }
+    if (argc < 2)
+        return ctl_usage_error("quota", "expected an action: reset");
+    if (strcmp(argv[1], "reset") != 0)
+        return ctl_usage_error("quota", "unknown action '%s'", argv[1]);
+    ctl_reset_getopt();
+    while ((ch = getopt_long(argc - 1, argv + 1, ":hr:", longopts, NULL))
+           != -1) {
+        switch (ch) {
+        case 'h':
+            quota_usage_text(stdout);
+            return SG_EXIT_OK;
+        case 'r':
+            region = optarg;
+            break;
+        default:
+            return ctl_option_error("quota reset", ch, argv + 1);
+        }
+    }
+    if (optind != argc - 1)
+        return ctl_usage_error("quota", "unexpected argument '%s'",
+                               argv[optind + 1]);
+    if (region == NULL)
+        return ctl_usage_error("quota", "reset needs --region R");
+    if (sg_region_lookup(region) == NULL)
+        return ctl_usage_error("quota", "unknown SES region '%s'", region);
+
+    if ((status = ctl_load_conf(ctx)) != 0)
+        return status;
+    if ((q = sg_quota_open(ctx->conf, err, sizeof(err))) == NULL) {
+        ctl_error("cannot open the quota counters: %s", err);
+        return SG_EXIT_TEMPFAIL;
+    }
+    if ((s = sg_quota_reset(q, region)) != SG_OK) {
+        ctl_error("quota reset for region %s failed: %s", region,
+                  sg_quota_error(q));
+        sg_quota_close(q);
+        return sg_status_is_retryable(s) ? SG_EXIT_TEMPFAIL
+               : ctl_status_exit(s);
+    }
+    sg_quota_close(q);
+    sg_log(SG_LOG_WARNING, "quota reset for region %s", region);
+    return SG_EXIT_OK;
 }

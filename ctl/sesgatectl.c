@@ -50,6 +50,8 @@ static const struct ctl_command commands[] = {
       "add, remove, list or import suppressed addresses" },
     { "config", ctl_cmd_config,
       "print defaults (-d), the configuration, or check it (-n)" },
+    { "quota", ctl_cmd_quota,
+      "quota reset --region R: forget a region's quota counters" },
     { NULL, NULL, NULL }
 };
 
