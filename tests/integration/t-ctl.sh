@@ -564,4 +564,81 @@ assert_exit 64
 c suppress frob
 assert_exit 64
 
+
+# ---- quota engine ----------------------------------------------------
+race=$top_builddir/tests/integration/quota_race
+
+sg_case "status shows the quota engine's figures"
+c status --region us-east-1
+assert_exit 0
+assert_line "    quota (24h):        150/200"
+assert_line "    send rate now:      0/1 per second"
+assert_line "    reserved:           0"
+
+sg_case "quota usage"
+c quota
+assert_exit 64
+c quota frob
+assert_exit 64
+c quota reset
+assert_exit 64
+assert_err_has "reset needs --region R"
+c quota reset --region nowhere-1
+assert_exit 64
+c quota --help
+assert_exit 0
+assert_out_has "quota reset --region R"
+
+sg_case "check before the quota is spent"
+c check --from news@example.com --rcpt alice@example.org
+assert_exit 0
+assert_line "rcpt alice@example.org: ACCEPT"
+
+if [ -x "$race" ]; then
+    sg_case "a spent daily quota shows in check and status"
+    sg_run "$race" -c "$conf" -r us-east-1 -m -1 send 50
+    assert_exit 0
+    c check --from news@example.com --rcpt alice@example.org
+    assert_exit 75
+    assert_line "rcpt alice@example.org: DEFER 454 4.7.0 Throttling failure: Daily message quota exceeded."
+    assert_line "message: DEFER 454 4.7.0 Throttling failure: Daily message quota exceeded."
+    c status --region us-east-1
+    assert_exit 0
+    assert_line "    quota (24h):        200/200"
+    c status --json
+    assert_exit 0
+    if command -v jq >/dev/null 2>&1; then
+        if [ "$(jq -r '.regions["us-east-1"].sent_24h' "$sg_tmp/stdout")" = 200 ] &&
+           [ "$(jq -r '.regions["us-east-1"].sent_24h_synced' "$sg_tmp/stdout")" = 150 ] &&
+           [ "$(jq -r '.regions["us-east-1"].reserved' "$sg_tmp/stdout")" = 0 ]; then
+            sg_pass
+        else
+            sg_fail "unexpected quota figures in the JSON"
+        fi
+    fi
+
+    sg_case "quota reset --region reopens it, logged"
+    c quota reset --region us-east-1
+    assert_exit 0
+    assert_err_has "quota reset for region us-east-1"
+    c check --from news@example.com --rcpt alice@example.org
+    assert_exit 0
+    assert_line "rcpt alice@example.org: ACCEPT"
+    c status --region us-east-1
+    assert_line "    quota (24h):        150/200"
+fi
+
+sg_case "check falls back to the snapshot when the quota cannot be opened"
+rm -f "$sg_tmp/state/quota.db"
+printf 'not a quota file\n' >"$sg_tmp/state/quota.db"
+c check --from news@example.com --rcpt alice@example.org
+assert_exit 0
+assert_line "rcpt alice@example.org: ACCEPT"
+assert_err_has "cannot open the quota counters"
+c status --region us-east-1
+assert_exit 0
+assert_line "    quota (24h):        150/200"
+assert_err_has "showing the snapshot's figures"
+rm -f "$sg_tmp/state/quota.db"
+
 sg_summary
