@@ -1,0 +1,147 @@
+/*
+ * bench_quota.c - reserve+commit pairs per second on the embedded quota
+ *   backend, single-threaded and with 2 threads on one region
+ *
+ * Usage: bench_quota [-s SECONDS] [-t THREADS]
+ * Makes a temporary state directory, opens STATE_DIR/quota.db and runs
+ * each configuration for SECONDS (default 2). Every pair is a 1-unit
+ * reserve and its commit under a fresh transaction id, against an
+ * unlimited daily quota and a rate high enough never to refuse, so the
+ * figure is the engine's own cost (locking, hold table, window). Built
+ * by "make bench" only.
+ */
+
+/* System headers. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Local headers. */
+#include "sesgate.h"
+#include "conf.h"
+#include "quota.h"
+
+static SG_QUOTA *q;
+static double seconds = 2.0;
+static struct sg_quota_limits lim;
+
+/* One thread's work. */
+struct worker {
+    int id;
+    long long pairs;
+    long long errors;
+};
+
+/* mono - CLOCK_MONOTONIC in seconds */
+static double
+mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* run - reserve+commit pairs until the time is up */
+static void *
+run(void *arg)
+{
+    struct worker *w = arg;
+    enum sg_quota_deny deny;
+    char txn[32];
+    double end = mono() + seconds;
+    long long i = 0, j;
+
+    while (mono() < end) {
+        for (j = 0; j < 4096; j++, i++) {
+            snprintf(txn, sizeof(txn), "b%d.%lld", w->id, i);
+            if (sg_quota_reserve(q, "eu-west-1", &lim, txn, 1, 1, 0, &deny)
+                != SG_OK || deny != SG_QUOTA_OK
+                || sg_quota_commit(q, "eu-west-1", txn, -1, -1, 0)
+                   != SG_OK)
+                w->errors++;
+        }
+    }
+    w->pairs = i;
+    return NULL;
+}
+
+/* bench - THREADS threads on one region; pairs per second */
+static double
+bench(int nthreads, long long *errors)
+{
+    struct worker w[16];
+    pthread_t tid[16];
+    double t0, t1;
+    long long total = 0;
+    int i;
+
+    memset(w, 0, sizeof(w));
+    t0 = mono();
+    for (i = 0; i < nthreads; i++) {
+        w[i].id = i;
+        pthread_create(&tid[i], NULL, run, &w[i]);
+    }
+    for (i = 0; i < nthreads; i++) {
+        pthread_join(tid[i], NULL);
+        total += w[i].pairs;
+        *errors += w[i].errors;
+    }
+    t1 = mono();
+    return (double)total / (t1 - t0);
+}
+
+int
+main(int argc, char **argv)
+{
+    char dir[] = "/tmp/bench_quota.XXXXXX";
+    char cbuf[256], err[512], path[300];
+    SG_CONF *conf;
+    long long errors = 0;
+    double one, two;
+    int ch, maxt = 2, n;
+
+    while ((ch = getopt(argc, argv, "s:t:")) != -1) {
+        if (ch == 's')
+            seconds = atof(optarg);
+        else if (ch == 't')
+            maxt = atoi(optarg);
+        else {
+            fprintf(stderr, "usage: bench_quota [-s SECONDS] "
+                    "[-t THREADS]\n");
+            return 64;
+        }
+    }
+    if (maxt < 1 || maxt > 16 || seconds <= 0)
+        return 64;
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    n = snprintf(cbuf, sizeof(cbuf), "state_dir = %s\n", dir);
+    if ((conf = sg_conf_load_buf("bench.conf", cbuf, (size_t)n, err,
+                                 sizeof(err))) == NULL
+        || (q = sg_quota_open(conf, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "bench_quota: %s\n", err);
+        return 1;
+    }
+    lim.max_rate = 1e9;
+    lim.burst = 1e9;
+    lim.max_24h = -1;
+    one = bench(1, &errors);
+    printf("quota embedded reserve+commit, 1 thread:  %12.0f pairs/s\n",
+           one);
+    if (maxt >= 2) {
+        two = bench(maxt, &errors);
+        printf("quota embedded reserve+commit, %d threads: %12.0f pairs/s "
+               "(%.2fx)\n", maxt, two, two / one);
+    }
+    printf("errors: %lld\n", errors);
+    sg_quota_close(q);
+    sg_conf_free(conf);
+    snprintf(path, sizeof(path), "%s/quota.db", dir);
+    unlink(path);
+    rmdir(dir);
+    return errors != 0;
+}
