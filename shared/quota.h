@@ -25,6 +25,20 @@
  * atomically on a Redis server, for a fleet of hosts). Both behave the
  * same; they differ only in where the counters live.
  *
+ * Reconciliation with SES's own figure. lim->sent_24h is SentLast24Hours
+ * as SES reported it at lim->synced_at_ms (the last import or sync). It
+ * already includes what this engine committed before that time, so the
+ * two are not added. The daily figure checked is
+ *
+ *     max(units committed here in the last 24 hours,
+ *         sent_24h + units committed here since synced_at_ms)
+ *
+ * plus the units held by reservations. Once synced_at_ms is 24 hours
+ * old the synced figure has aged out and only the local sum counts;
+ * with synced_at_ms 0 (unknown) it is max(local sum, sent_24h). A unit
+ * is counted for at least 24 hours after its commit (the embedded
+ * backend: at most one 10-second bucket longer).
+ *
  * Time is passed in by the caller (milliseconds since the epoch) so
  * that tests can inject a clock; 0 means "now".
  */
