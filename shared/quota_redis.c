@@ -7,22 +7,23 @@
  * Keys. Per region R, four keys share the hash tag {R} (so that they
  * also stay together on one node of a Redis Cluster):
  *
- *   sesgate:q:{R}:s   hash: the rate bucket (tk tokens, ts the time
- *                     of the last refill), the newest window bucket and
- *                     the window's running sum (head, sum), the sum
- *                     committed since the last sync and the synced_at
- *                     it is for (sn, sy), the held totals (hr, hd) and
- *                     the rate meter (ms second, mc and mp units taken
- *                     in it and in the one before);
+ *   sesgate:q:{R}:s   string of 12 numbers: the rate bucket (tokens,
+ *                     time of the last refill), the newest window bucket
+ *                     and the window's running sum, the synced_at and
+ *                     the sum committed since it, the held rate and
+ *                     daily totals, the rate meter (second, units taken
+ *                     in it and in the one before) and the earliest
+ *                     time a hold may expire (0: none);
  *   sesgate:q:{R}:w   hash: window bucket number -> committed daily
  *                     units in that bucket;
  *   sesgate:q:{R}:h   hash: txn -> its hold;
  *   sesgate:q:{R}:x   sorted set: txn by the expiry time of its hold.
  *
- * Every write sets a time to live of 25 hours on all four keys: a
- * region left alone that long has nothing left to count (holds expire
- * within quota_reservation_timeout, at most a day), so the server
- * forgets it by itself.
+ * Writes give the keys a time to live of 25 hours (s at every write,
+ * the others whenever they gain a field): a region left alone that
+ * long has nothing left to count (holds expire within
+ * quota_reservation_timeout, at most a day), so the server forgets it
+ * by itself.
  *
  * Semantics: exactly those of the embedded backend (quota_file.c), step
  * for step, so that the two can be swapped:
@@ -162,25 +163,37 @@ static const char sg_rq_script[] =
     "  return {r = tonumber(r), d = tonumber(d), c = tonumber(c),\n"
     "          s = tonumber(s), u = tonumber(u)}\n"
     "end\n"
-    "local v = redis.call('HMGET', S, 'tk', 'ts', 'head', 'sum', 'sy', 'sn',\n"
-    "                     'hr', 'hd', 'ms', 'mc', 'mp')\n"
+    "local v = {}\n"
+    "local st = redis.call('GET', S)\n"
+    "if st then\n"
+    "  v = {string.match(st, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) ' ..\n"
+    "                        '(%S+) (%S+) (%S+) (%S+) (%S+)$')}\n"
+    "end\n"
     "local tk, ts = num(v[1], 0), num(v[2], 0)\n"
     "local head, sum = num(v[3], nil), num(v[4], 0)\n"
     "local sy, sn = num(v[5], 0), num(v[6], 0)\n"
     "local hr, hd = num(v[7], 0), num(v[8], 0)\n"
     "local ms, mc, mp = num(v[9], 0), num(v[10], 0), num(v[11], 0)\n"
+    "local nx = num(v[12], 0)\n"
     "local sec = floor(now / 1000)\n"
     "-- Holds past their time: the daily units go back, rate tokens do not.\n"
-    "local gone = redis.call('ZRANGEBYSCORE', X, '-inf', now)\n"
-    "if #gone > 0 then\n"
-    "  local hv = redis.call('HMGET', H, unpack(gone))\n"
-    "  for i = 1, #gone do\n"
-    "    local h = hold(hv[i])\n"
-    "    if h then hr, hd = hr - h.r, hd - h.d end\n"
+    "-- nx: no hold expires before it (0: no holds), so most calls skip this.\n"
+    "if nx ~= 0 and now >= nx then\n"
+    "  local gone = redis.call('ZRANGEBYSCORE', X, '-inf', now)\n"
+    "  if #gone > 0 then\n"
+    "    local hv = redis.call('HMGET', H, unpack(gone))\n"
+    "    for i = 1, #gone do\n"
+    "      local h = hold(hv[i])\n"
+    "      if h then hr, hd = hr - h.r, hd - h.d end\n"
+    "    end\n"
+    "    if write then\n"
+    "      redis.call('HDEL', H, unpack(gone))\n"
+    "      redis.call('ZREM', X, unpack(gone))\n"
+    "    end\n"
     "  end\n"
     "  if write then\n"
-    "    redis.call('HDEL', H, unpack(gone))\n"
-    "    redis.call('ZREM', X, unpack(gone))\n"
+    "    local f = redis.call('ZRANGE', X, 0, 0, 'WITHSCORES')\n"
+    "    nx = tonumber(f[2]) or 0\n"
     "  end\n"
     "end\n"
     "-- The window follows the newest bucket; buckets that leave it are\n"
@@ -278,9 +291,13 @@ static const char sg_rq_script[] =
     "    h.c = now\n"
     "    if h.s ~= sec then h.s, h.u = sec, 0 end\n"
     "    h.u, h.r, h.d = h.u + ru, h.r + ru, h.d + du\n"
-    "    redis.call('HSET', H, txn, string.format('%d %d %d %d %d',\n"
-    "               h.r, h.d, h.c, h.s, h.u))\n"
+    "    if redis.call('HSET', H, txn, string.format('%d %d %d %d %d',\n"
+    "                  h.r, h.d, h.c, h.s, h.u)) == 1 then\n"
+    "      redis.call('PEXPIRE', H, TTL)\n"
+    "      redis.call('PEXPIRE', X, TTL)\n"
+    "    end\n"
     "    redis.call('ZADD', X, now + tmo, txn)\n"
+    "    if nx == 0 or now + tmo < nx then nx = now + tmo end\n"
     "    hr, hd, tk = hr + ru, hd + du, tk - ru\n"
     "    if sec ~= ms then\n"
     "      if sec == ms + 1 then mp = mc else mp = 0 end\n"
@@ -308,7 +325,9 @@ static const char sg_rq_script[] =
     "      if ms == sec and mc >= back then mc = mc - back end\n"
     "    end\n"
     "    if cd > 0 then\n"
-    "      redis.call('HINCRBY', W, fmt(head), cd)\n"
+    "      if redis.call('HINCRBY', W, fmt(head), cd) == cd then\n"
+    "        redis.call('PEXPIRE', W, TTL)\n"
+    "      end\n"
     "      sum = sum + cd\n"
     "      if head >= sb then sn = sn + cd end\n"
     "    end\n"
@@ -322,14 +341,9 @@ static const char sg_rq_script[] =
     "  return redis.error_reply('sesgate: unknown operation')\n"
     "end\n"
     "if write then\n"
-    "  redis.call('HSET', S, 'tk', fmt(tk), 'ts', fmt(ts),\n"
-    "             'head', fmt(head),\n"
-    "             'sum', fmt(sum), 'sy', fmt(sy), 'sn', fmt(sn), 'hr', fmt(hr),\n"
-    "             'hd', fmt(hd), 'ms', fmt(ms), 'mc', fmt(mc), 'mp', fmt(mp))\n"
-    "  redis.call('PEXPIRE', S, TTL)\n"
-    "  redis.call('PEXPIRE', W, TTL)\n"
-    "  redis.call('PEXPIRE', H, TTL)\n"
-    "  redis.call('PEXPIRE', X, TTL)\n"
+    "  redis.call('SET', S, string.format('%.17g %d %d %d %d %d ' ..\n"
+    "             '%d %d %d %d %d %d', tk, ts, head, sum, sy, sn, hr, hd,\n"
+    "             ms, mc, mp, nx), 'PX', TTL)\n"
     "end\n"
     "return res\n";
 
