@@ -1,0 +1,54 @@
+-- t-r11-config-set.lua - R11: X-SES-CONFIGURATION-SET must name a set of the region
+-- (configuration sets are per region)
+-- expect-log: reject: END-OF-HEADERS from client.example[192.0.2.1]: 554 5.7.1 Configuration set does not exist: marketing in region US-EAST-1; from=<alice@example.com> to=<bob@example.com> region=us-east-1 rule=R11
+
+local function check(ok, what)
+    if not ok then
+        error(what, 2)
+    end
+end
+
+-- miltertest defines only some SMFIC_* names.
+local SMFIC_DATA = SMFIC_DATA or string.byte("T")
+
+local sock = os.getenv("SG_SOCK")
+mt.startfilter(os.getenv("SG_MILTER"), "-f", "-c", os.getenv("SG_CONF"),
+               "-p", sock)
+
+-- open - a connection from client.example [192.0.2.1]
+local function open()
+    local conn = mt.connect(sock, 50, 0.1)
+    check(conn, "mt.connect() failed")
+    check(mt.conninfo(conn, "client.example", "192.0.2.1") == nil,
+          "mt.conninfo() failed")
+    check(mt.getreply(conn) == SMFIR_CONTINUE, "connect: not continue")
+    return conn
+end
+
+-- step - run one mt call, then expect a reply
+local function step(conn, what, want, fn, ...)
+    check(fn(conn, ...) == nil, what .. ": call failed")
+    local got = mt.getreply(conn)
+    check(got == want, what .. ": reply " .. tostring(got) .. ", want "
+          .. tostring(want))
+end
+
+local conn = open()
+step(conn, "MAIL", SMFIR_CONTINUE, mt.mailfrom, "<alice@example.com>")
+step(conn, "RCPT", SMFIR_CONTINUE, mt.rcptto, "<bob@example.com>")
+step(conn, "From", SMFIR_CONTINUE, mt.header, "From", "alice@example.com")
+-- "marketing" exists in eu-west-1 only.
+step(conn, "set", SMFIR_CONTINUE, mt.header, "X-SES-CONFIGURATION-SET",
+     "marketing")
+step(conn, "EOH", SMFIR_REPLYCODE, mt.eoh)
+mt.disconnect(conn)
+
+conn = open()
+step(conn, "MAIL", SMFIR_CONTINUE, mt.mailfrom, "<alice@example.com>")
+step(conn, "RCPT", SMFIR_CONTINUE, mt.rcptto, "<bob@example.com>")
+step(conn, "From", SMFIR_CONTINUE, mt.header, "From", "alice@example.com")
+step(conn, "set", SMFIR_CONTINUE, mt.header, "X-SES-CONFIGURATION-SET",
+     "transactional")
+step(conn, "EOH", SMFIR_CONTINUE, mt.eoh)
+step(conn, "EOM", SMFIR_CONTINUE, mt.eom)
+mt.disconnect(conn)

@@ -1,0 +1,67 @@
+-- t-r2-headers.lua - R2: every From address (a mailbox list), Sender and
+-- Return-Path must be verified; all failing identities are listed,
+-- the display-name form too, in one SES text at end of headers
+-- expect-log: 4QID02: reject: END-OF-HEADERS from client.example[192.0.2.1]: 554 5.7.1 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: Ann Other <ann@unverified.example>, ann@unverified.example, carl@pending.example, x@bad.example; from=<alice@example.com> to=<bob@example.com> region=us-east-1 rule=R2
+-- expect-log: 4QID03: reject: END-OF-HEADERS from client.example[192.0.2.1]: 554 5.7.1 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: rp@unverified.example;
+
+local function check(ok, what)
+    if not ok then
+        error(what, 2)
+    end
+end
+
+-- miltertest defines only some SMFIC_* names.
+local SMFIC_DATA = SMFIC_DATA or string.byte("T")
+
+local sock = os.getenv("SG_SOCK")
+mt.startfilter(os.getenv("SG_MILTER"), "-f", "-c", os.getenv("SG_CONF"),
+               "-p", sock)
+
+-- open - a connection from client.example [192.0.2.1]
+local function open()
+    local conn = mt.connect(sock, 50, 0.1)
+    check(conn, "mt.connect() failed")
+    check(mt.conninfo(conn, "client.example", "192.0.2.1") == nil,
+          "mt.conninfo() failed")
+    check(mt.getreply(conn) == SMFIR_CONTINUE, "connect: not continue")
+    return conn
+end
+
+-- step - run one mt call, then expect a reply
+local function step(conn, what, want, fn, ...)
+    check(fn(conn, ...) == nil, what .. ": call failed")
+    local got = mt.getreply(conn)
+    check(got == want, what .. ": reply " .. tostring(got) .. ", want "
+          .. tostring(want))
+end
+
+local conn = open()
+step(conn, "MAIL", SMFIR_CONTINUE, mt.mailfrom, "<alice@example.com>")
+step(conn, "RCPT", SMFIR_CONTINUE, mt.rcptto, "<bob@example.com>")
+mt.macro(conn, SMFIC_DATA, "i", "4QID02")
+step(conn, "From", SMFIR_CONTINUE, mt.header, "From",
+     "Ann Other <ann@unverified.example>, alice@example.com,\n\tcarl@pending.example")
+step(conn, "Sender", SMFIR_CONTINUE, mt.header, "Sender", "x@bad.example")
+step(conn, "EOH", SMFIR_REPLYCODE, mt.eoh)
+mt.disconnect(conn)
+
+-- Return-Path (Sendmail passes it; Postfix drops it in cleanup).
+conn = open()
+step(conn, "MAIL", SMFIR_CONTINUE, mt.mailfrom, "<alice@example.com>")
+step(conn, "RCPT", SMFIR_CONTINUE, mt.rcptto, "<bob@example.com>")
+mt.macro(conn, SMFIC_DATA, "i", "4QID03")
+step(conn, "Return-Path", SMFIR_CONTINUE, mt.header, "Return-Path",
+     "<rp@unverified.example>")
+step(conn, "From", SMFIR_CONTINUE, mt.header, "From", "alice@example.com")
+step(conn, "EOH", SMFIR_REPLYCODE, mt.eoh)
+mt.disconnect(conn)
+
+-- A verified From with a display name passes.
+conn = open()
+step(conn, "MAIL", SMFIR_CONTINUE, mt.mailfrom, "<alice@example.com>")
+step(conn, "RCPT", SMFIR_CONTINUE, mt.rcptto, "<bob@example.com>")
+step(conn, "From", SMFIR_CONTINUE, mt.header, "From",
+     "=?UTF-8?Q?Al=C3=AFce?= <alice@sub.example.com>")
+step(conn, "EOH", SMFIR_CONTINUE, mt.eoh)
+step(conn, "EOM", SMFIR_CONTINUE, mt.eom)
+mt.disconnect(conn)

@@ -1,0 +1,57 @@
+-- t-r4-size.lua - R4: a declared SIZE= over message_size_limit is refused at MAIL;
+-- a measured size over it at end of message, whatever SIZE= said
+-- expect-log: reject: MAIL from client.example[192.0.2.1]: 552 5.3.4 Message is too long.; from=<a@eu.example.com> region=eu-west-1 rule=R4
+-- expect-log: 4QID04: reject: END-OF-MESSAGE from client.example[192.0.2.1]: 552 5.3.4 Message is too long.
+
+local function check(ok, what)
+    if not ok then
+        error(what, 2)
+    end
+end
+
+-- miltertest defines only some SMFIC_* names.
+local SMFIC_DATA = SMFIC_DATA or string.byte("T")
+
+local sock = os.getenv("SG_SOCK")
+mt.startfilter(os.getenv("SG_MILTER"), "-f", "-c", os.getenv("SG_CONF"),
+               "-p", sock)
+
+-- open - a connection from client.example [192.0.2.1]
+local function open()
+    local conn = mt.connect(sock, 50, 0.1)
+    check(conn, "mt.connect() failed")
+    check(mt.conninfo(conn, "client.example", "192.0.2.1") == nil,
+          "mt.conninfo() failed")
+    check(mt.getreply(conn) == SMFIR_CONTINUE, "connect: not continue")
+    return conn
+end
+
+-- step - run one mt call, then expect a reply
+local function step(conn, what, want, fn, ...)
+    check(fn(conn, ...) == nil, what .. ": call failed")
+    local got = mt.getreply(conn)
+    check(got == want, what .. ": reply " .. tostring(got) .. ", want "
+          .. tostring(want))
+end
+
+local conn = open()
+step(conn, "MAIL SIZE=5000", SMFIR_REPLYCODE, mt.mailfrom,
+     "<a@eu.example.com>", "SIZE=5000")
+step(conn, "MAIL SIZE=500", SMFIR_CONTINUE, mt.mailfrom,
+     "<a@eu.example.com>", "SIZE=500")
+step(conn, "RCPT", SMFIR_CONTINUE, mt.rcptto, "<a@example.net>")
+mt.macro(conn, SMFIC_DATA, "i", "4QID04")
+step(conn, "From", SMFIR_CONTINUE, mt.header, "From", "a@eu.example.com")
+step(conn, "EOH", SMFIR_CONTINUE, mt.eoh)
+step(conn, "body", SMFIR_REPLYCODE, mt.bodystring, string.rep("x", 1200))
+mt.disconnect(conn)
+
+-- Within the limit: accepted.
+conn = open()
+step(conn, "MAIL", SMFIR_CONTINUE, mt.mailfrom, "<a@eu.example.com>")
+step(conn, "RCPT", SMFIR_CONTINUE, mt.rcptto, "<a@example.net>")
+step(conn, "From", SMFIR_CONTINUE, mt.header, "From", "a@eu.example.com")
+step(conn, "EOH", SMFIR_CONTINUE, mt.eoh)
+step(conn, "body", SMFIR_CONTINUE, mt.bodystring, string.rep("x", 500))
+step(conn, "EOM", SMFIR_CONTINUE, mt.eom)
+mt.disconnect(conn)
