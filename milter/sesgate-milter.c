@@ -306,6 +306,7 @@ main(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     static sigset_t usr1;
+    sigset_t blocked;
     const SG_CONF *conf;
     const char *sock = NULL, *path;
     char err[1024];
@@ -392,11 +393,20 @@ main(int argc, char **argv)
     raise_nofile();
     set_thread_stack();
 
-    /* SIGUSR1 blocked in every thread; only the reloader takes it.
-     * libmilter blocks and waits for HUP, TERM and INT itself. */
+    /*
+     * Block SIGUSR1 and libmilter's three in every thread before any
+     * thread exists: the reloader sigwaits on SIGUSR1 only, libmilter's
+     * signal thread (started by smfi_main) on HUP, TERM and INT. A
+     * thread that left TERM unblocked would take it and die by it.
+     */
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGHUP);
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGUSR1);
     sigemptyset(&usr1);
     sigaddset(&usr1, SIGUSR1);
-    if (pthread_sigmask(SIG_BLOCK, &usr1, NULL) != 0
+    if (pthread_sigmask(SIG_BLOCK, &blocked, NULL) != 0
         || pthread_create(&tid, NULL, reloader, &usr1) != 0)
         die(SG_EXIT_SOFTWARE, "cannot start the reload thread");
     (void)pthread_detach(tid);

@@ -221,5 +221,15 @@ case_name="log"
 if grep -qE '^sesgate-milter: [0-9A-F]+: reject: END-OF-HEADERS from .*\[127\.0\.0\.1\]: 554 5\.7\.1 .* from=<alice@example.com> to=<bob@example.com> region=us-east-1 rule=R2$' "$tmp/milter.log"
 then ok; else bad "no END-OF-HEADERS log line with a queue id"; cat "$tmp/milter.log"; fi
 
+# A clean stop, and nothing for the sanitizers (sanitizer builds).
+case_name="stop"
+kill "$MILTER_PID"
+wait "$MILTER_PID"
+rc=$?
+MILTER_PID=
+if [ "$rc" -eq 0 ]; then ok; else bad "milter exit status $rc on SIGTERM"; fi
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$tmp/milter.log"
+then bad "sanitizer report"; cat "$tmp/milter.log"; else ok; fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -61,6 +61,10 @@ while IFS= read -r bad; do
     fi
 done
 [ -f "$tmp/logfail" ] && fail=1
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$tmp/mt.err"; then
+    echo "FAIL t-$name: sanitizer report"
+    fail=1
+fi
 if [ $fail -ne 0 ]; then
     echo "--- miltertest stdout"; cat "$tmp/mt.out"
     echo "--- miltertest/milter stderr"; cat "$tmp/mt.err"
