@@ -389,11 +389,14 @@ START_TEST(glue_rules)
                      "not verified. The following identities failed the "
                      "check in region US-EAST-1: x@other.test\n\n");
     ck_assert_msg(starts(ask(&t, RCPT("i1", "a@example.com",
-                                       "gone@example.com")), "action=550 5.1.1 Recipient address rejected: "
-                          "<gone@example.com> is on the Amazon SES"), "R5 reply");
+                                      "gone@example.com")),
+                         "action=550 5.1.1 Recipient address rejected: "
+                         "<gone@example.com> is on the Amazon SES"),
+                  "R5 reply");
     ck_assert_msg(starts(ask(&t, RCPT("i1", "a@unverified.test",
-                                       "b@example.com")), "action=554 5.7.1 Message rejected: Email address "
-                          "is not verified."), "R2 reply");
+                                      "b@example.com")),
+                         "action=554 5.7.1 Message rejected: Email address "
+                         "is not verified."), "R2 reply");
     ck_assert_str_eq(ask(&t, "protocol_state=END-OF-MESSAGE\ninstance=i1\n"
                          "sender=a@example.com\nrecipient_count=2\n"
                          "size=999999999\n"),
@@ -467,7 +470,8 @@ START_TEST(glue_limit)
         ck_assert_str_eq(ask(&t, req), "action=DUNNO\n\n");
     }
     ck_assert_msg(starts(ask(&t, RCPT("m1", "a@example.com",
-                                       "success@simulator.amazonses.com")), "action=452 4.5.3 Too many recipients"),
+                                      "success@simulator.amazonses.com")),
+                         "action=452 4.5.3 Too many recipients"),
                   "51st recipient");
     sg_pd_txn_end(&pd, &t);
 }
