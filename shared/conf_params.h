@@ -49,6 +49,24 @@ SG_CONF_PARAM(regions, STR, "", 0, 0,
     "comma-separated regions that sesgatectl sync keeps current")
 SG_CONF_PARAM(api_endpoint, STR, "https://email.{region}.amazonaws.com", 0, 0,
     "SES API base URL; {region} is replaced by the region name")
+SG_CONF_PARAM(api_rate, INT, "1", 0, 1000,
+    "SES API requests per second per region (sync); 0: no pacing")
+SG_CONF_PARAM(api_timeout, INT, "30", 1, 3600,
+    "seconds one SES API request may take before it counts as failed")
+SG_CONF_PARAM(api_retries, INT, "5", 0, 20,
+    "retries of an SES API request after 429, 5xx, a timeout or a cut answer")
+SG_CONF_PARAM(api_ca_file, STR, "", 0, 0,
+    "CA certificates (PEM) for the SES API; empty: the system's")
+SG_CONF_PARAM(api_ca_path, STR, "", 0, 0,
+    "directory of hashed CA certificates for the SES API; empty: system's")
+SG_CONF_PARAM(aws_credentials_file, STR, "", 0, 0,
+    "AWS credentials file (mode 0600); empty: AWS_* variables, ~/.aws")
+SG_CONF_PARAM(aws_profile, STR, "", 0, 0,
+    "profile of the credentials file; empty: $AWS_PROFILE, else default")
+SG_CONF_PARAM(sync_full_interval, INT, "86400", 0, 31536000,
+    "seconds between full suppression-list passes of sync; 0: always full")
+SG_CONF_PARAM(smtp_hosts, STR, "", 0, 0,
+    "REGION=HOST[:PORT] overrides of SES SMTP endpoints for postfix-config")
 SG_CONF_PARAM(message_size_limit, SIZE, "40000000", 1, 1073741824,
     "largest message in bytes that SES takes over SMTP (R4)")
 SG_CONF_PARAM(max_recipients, INT, "50", 1, 50,
