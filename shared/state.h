@@ -256,6 +256,51 @@ extern SG_STATUS sg_state_suppress_import(SG_STATE *st, const char *region,
                                           long long *added, char *err,
                                           size_t errlen);
 
+/*
+ * ---- Read accessors for authz and lint (state_iter.c). ----
+ * Each works inside sg_snap_begin/sg_snap_end and returns SG_OK,
+ * SG_ERR_NOTFOUND or SG_ERR_STATE like the lookups above.
+ */
+
+/*
+ * sg_snap_identity_json - a stored identity's whole JSON entry (the
+ *   ListEmailIdentities entry with GetEmailIdentity's fields,
+ *   NotificationAttributes, Policies, ...)
+ *
+ * Parameters: name, as for sg_snap_identity; out, set to a new
+ *   NUL-terminated copy (caller frees with free()); len, its length.
+ */
+extern SG_STATUS sg_snap_identity_json(SG_SNAP *snap, const char *region,
+                                       const char *name, char **out,
+                                       size_t *len);
+
+/*
+ * Iteration over a region's identities in key order. fn gets the stored
+ * name, the summary and the JSON entry (borrowed: valid during the call
+ * only, not NUL-terminated); it returns 0 to go on, non-zero to stop.
+ */
+typedef int (*sg_ident_fn)(const char *region, const char *name,
+                           const struct sg_identity *id, const char *json,
+                           size_t jsonlen, void *arg);
+extern SG_STATUS sg_snap_identities_each(SG_SNAP *snap, const char *region,
+                                         sg_ident_fn fn, void *arg);
+
+/*
+ * sg_snap_region_json - a region's extra JSON: the account object and
+ *   the snapshot's other region-level fields (active_receipt_rule_set,
+ *   ...), as one object
+ *
+ * Parameters: out, set to a new NUL-terminated copy (free()); len.
+ */
+extern SG_STATUS sg_snap_region_json(SG_SNAP *snap, const char *region,
+                                     char **out, size_t *len);
+
+/* sg_snap_config_sets_each - a region's configuration set names */
+typedef int (*sg_cset_fn)(const char *region, const char *name, void *arg);
+extern SG_STATUS sg_snap_config_sets_each(SG_SNAP *snap, const char *region,
+                                          sg_cset_fn fn, void *arg);
+/* ---- End of the authz/lint accessors. ---- */
+
 /* sg_supp_reason_name - "BOUNCE" / "COMPLAINT" */
 extern const char *sg_supp_reason_name(enum sg_supp_reason reason);
 
