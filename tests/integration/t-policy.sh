@@ -294,6 +294,16 @@ state_missing() {
     expect_sink ""
 }
 
+# README.md shows the template's inet block verbatim.
+case="README snippet"
+if grep -Fq -e "$($snippet main-inet PORT=10040)" "$top_srcdir/README.md" \
+    && [ "$(grep -cFx -f <($snippet main-inet PORT=10040) \
+        "$top_srcdir/README.md")" -ge 7 ]; then
+    ok
+else
+    bad "README.md lacks the main-inet block of $snippets"
+fi
+
 # A body just over the 1 MB limit the test configuration sets.
 head -c 1100000 /dev/zero | tr '\0' 'x' | fold -w 76 >"$T/big"
 
