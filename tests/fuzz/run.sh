@@ -24,7 +24,7 @@ fi
 
 libsrc=$(ls "$src"/shared/*.c)
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-libs="$(pkg-config --libs lmdb jansson libcrypto libcurl) -lpthread"
+libs="$(pkg-config --libs lmdb jansson libcrypto libcurl) $(pkg-config --libs hiredis 2>/dev/null) -lpthread"
 
 status=0
 for t in "$@"; do
