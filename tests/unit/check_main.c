@@ -74,6 +74,7 @@ main(void)
     srunner_add_suite(sr, sg_quota_suite());
     srunner_add_suite(sr, sg_policy_suite());
     srunner_add_suite(sr, sg_milter_suite());
+    srunner_add_suite(sr, sg_authz_suite());
     srunner_add_suite(sr, sg_sigv4_suite());
     srunner_add_suite(sr, sg_smtpcred_suite());
     srunner_run_all(sr, CK_ENV);

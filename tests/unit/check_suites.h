@@ -19,6 +19,7 @@ extern Suite *sg_decide_suite(void);
 extern Suite *sg_quota_suite(void);
 extern Suite *sg_policy_suite(void);
 extern Suite *sg_milter_suite(void);
+extern Suite *sg_authz_suite(void);
 extern Suite *sg_sigv4_suite(void);
 extern Suite *sg_smtpcred_suite(void);
 
