@@ -2,6 +2,9 @@
  * awscred.c - AWS credentials from sesgate.conf, environment or file
  */
 
+/* Build configuration (_GNU_SOURCE and friends) first. */
+#include "config.h"
+
 /* System headers. */
 #include <ctype.h>
 #include <errno.h>

@@ -6,6 +6,9 @@
  * OPENSSL_cleanse before returning.
  */
 
+/* Build configuration (_GNU_SOURCE and friends) first. */
+#include "config.h"
+
 /* System headers. */
 #include <stdint.h>
 #include <stdio.h>

@@ -2,6 +2,9 @@
  * smtpcred.c - SES SMTP password derivation (see smtpcred.h, R9)
  */
 
+/* Build configuration (_GNU_SOURCE and friends) first. */
+#include "config.h"
+
 /* System headers. */
 #include <ctype.h>
 #include <string.h>
