@@ -103,3 +103,9 @@ SG_CONF_PARAM(milter_default_config_set, STR, "", 0, 0,
     "X-SES-CONFIGURATION-SET the milter adds when a message has none")
 SG_CONF_PARAM(milter_count_body, BOOL, "yes", 0, 0,
     "milter measures the message size itself (yes) or trusts SIZE= (no)")
+SG_CONF_PARAM(delegations, STR, "", 0, 0,
+    "file of other accounts' identities this site may send as (R8); empty: none")
+SG_CONF_PARAM(delegation_owner_production, BOOL, "no", 0, 0,
+    "owners of delegated identities are out of the sandbox unless owner= says")
+SG_CONF_PARAM(sasl_passwd, STR, "", 0, 0,
+    "Postfix SASL password file that sesgatectl lint checks (R9); empty: none")
