@@ -10,15 +10,20 @@
 
 /* System headers. */
 #include <stdarg.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* Third-party headers. */
+#include <jansson.h>
+
 /* Local headers. */
 #include "config.h"
 #include "decide.h"
 #include "identity.h"
+#include "log.h"
 
 /* SES's text for unverified identities (R2), up to the region. */
 #define NOT_VERIFIED_TEXT \
@@ -269,12 +274,143 @@ describe_coverage(char *buf, size_t size, const struct sg_addr *a,
                  region);
 }
 
+/* deleg_in_region - the delegation entry that makes an address usable
+ * in this region for a use, or NULL */
+static const struct sg_deleg_entry *
+deleg_in_region(const struct sg_deleg_ctx *dc,
+                const struct sg_region *region, const char *addr, int use)
+{
+    const struct sg_deleg_entry *e;
+
+    if (dc == NULL || dc->dl == NULL)
+        return NULL;
+    e = sg_deleg_find(dc->dl, addr, use, dc->sasl_user, dc->sender);
+    if (e == NULL || strcmp(e->id.region, region->name) != 0)
+        return NULL;
+    return e;
+}
+
+/* json_str - a string member, NULL if absent or not a string */
+static const char *
+json_str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/*
+ * mailfrom_of - the custom MAIL FROM settings of one stored identity
+ *
+ * Returns: 1 when the identity has a MAIL FROM domain (domain, status
+ *   and behavior copied out), 0 when not or absent, -1 state error.
+ */
+static int
+mailfrom_of(SG_SNAP *snap, const char *region, const char *ident,
+            char *domain, size_t dsize, char *status, size_t ssize,
+            int *reject)
+{
+    char *json = NULL;
+    size_t len;
+    json_t *root, *mf;
+    const char *d, *st, *b;
+    SG_STATUS s;
+    int found = 0;
+
+    s = sg_snap_identity_json(snap, region, ident, &json, &len);
+    if (s == SG_ERR_NOTFOUND)
+        return 0;
+    if (s != SG_OK)
+        return -1;
+    /* Most identities have no MAIL FROM domain: skip the parse. */
+    if (strstr(json, "MailFrom") == NULL) {
+        free(json);
+        return 0;
+    }
+    root = json_loadb(json, len, 0, NULL);
+    free(json);
+    mf = json_object_get(root, "MailFromAttributes");
+    if (!json_is_object(mf))
+        mf = json_object_get(root, "MailFromDomainAttributes");
+    d = json_is_object(mf) ? json_str(mf, "MailFromDomain") : NULL;
+    if (d != NULL && *d != '\0') {
+        st = json_str(mf, "MailFromDomainStatus");
+        b = json_str(mf, "BehaviorOnMxFailure");
+        if (b == NULL)
+            b = json_str(mf, "BehaviorOnMXFailure");
+        snprintf(domain, dsize, "%s", d);
+        snprintf(status, ssize, "%s", st != NULL ? st : "PENDING");
+        *reject = b != NULL && (strcmp(b, "REJECT_MESSAGE") == 0
+                                || strcmp(b, "RejectMessage") == 0);
+        found = 1;
+    }
+    json_decref(root);
+    return found;
+}
+
+/*
+ * mailfrom_check - R6: the identity that covers an address, or the
+ *   nearest parent domain identity with a MAIL FROM domain, refuses
+ *   when that domain is not verified and BehaviorOnMxFailure is
+ *   REJECT_MESSAGE
+ *
+ * Returns: SG_OK (*refused set with v filled in) or SG_ERR_STATE.
+ */
+static SG_STATUS
+mailfrom_check(SG_SNAP *snap, const struct sg_region *region,
+               const struct sg_coverage *cov, struct sg_verdict *v,
+               int *refused)
+{
+    char domain[SG_ADDR_MAX + 1], status[40], up[SG_REGION_MAX + 1];
+    const char *name = cov->identity, *at;
+    int reject = 0, r;
+
+    *refused = 0;
+    while (name != NULL && *name != '\0') {
+        r = mailfrom_of(snap, region->name, name, domain, sizeof(domain),
+                        status, sizeof(status), &reject);
+        if (r < 0)
+            return SG_ERR_STATE;
+        if (r > 0)
+            break;
+        /* An address identity without one: its domain's setting. */
+        if ((at = strchr(name, '@')) != NULL)
+            name = at + 1;
+        else if ((name = strchr(name, '.')) != NULL)
+            name++;
+    }
+    if (name == NULL || *name == '\0' || !reject
+        || strcasecmp(status, "SUCCESS") == 0)
+        return SG_OK;
+    *refused = 1;
+    sg_verdict_set(v, SG_REJECT, 554, "5.7.1", "R6",
+                   "Message rejected: Mail FROM domain is not verified: "
+                   "%.200s (identity %.200s in region %s: "
+                   "MailFromDomainStatus %s, BehaviorOnMxFailure "
+                   "REJECT_MESSAGE)", domain, name,
+                   upper_region(region, up, sizeof(up)), status);
+    set_why(v, "R6: MAIL FROM domain %.120s of %.120s is %s in %s and "
+            "SES rejects its mail", domain, name, status, region->name);
+    return SG_OK;
+}
+
 /* sg_decide_sender - checks at MAIL FROM */
 SG_STATUS
 sg_decide_sender(const SG_CONF *conf, SG_SNAP *snap,
                  const struct sg_region *region, const char *sender,
                  struct sg_verdict *v)
 {
+    return sg_decide_sender_ex(conf, snap, region, sender, NULL, v);
+}
+
+/* sg_decide_sender_ex - checks at MAIL FROM, delegations too */
+SG_STATUS
+sg_decide_sender_ex(const SG_CONF *conf, SG_SNAP *snap,
+                    const struct sg_region *region, const char *sender,
+                    const struct sg_deleg_ctx *dc, struct sg_verdict *v)
+{
+    const struct sg_deleg_entry *de;
+    int refused = 0;
     struct sg_account acct;
     struct sg_addr a;
     struct sg_coverage cov;
@@ -308,10 +444,22 @@ sg_decide_sender(const SG_CONF *conf, SG_SNAP *snap,
     }
     if ((st = sg_identity_covers(snap, region->name, &a, &cov)) != SG_OK)
         return st;
+    if (!cov.covered
+        && (de = deleg_in_region(dc, region, a.addr, SG_DELEG_SOURCE))
+        != NULL) {
+        set_why(v, "R8: envelope sender %.200s is delegated: %.150s", a.addr,
+                de->arn);
+        return SG_OK;
+    }
     if (!cov.covered) {
         memset(&fl, 0, sizeof(fl));
         fail_add(&fl, a.addr);
         reject_unverified(v, region, &fl, "R2");
+    } else {
+        if ((st = mailfrom_check(snap, region, &cov, v, &refused)) != SG_OK)
+            return st;
+        if (refused)
+            return SG_OK;
     }
     {
         char buf[SG_VERDICT_WHY_MAX - 16];
@@ -331,7 +479,7 @@ static SG_STATUS
 rcpt_checks(const SG_CONF *conf, SG_SNAP *snap,
             const struct sg_region *region, const char *rcpt,
             size_t index, long long reserved, int snapshot_quota,
-            struct sg_verdict *v)
+            int owner_sandbox, struct sg_verdict *v)
 {
     struct sg_account acct;
     struct sg_addr a;
@@ -366,7 +514,7 @@ rcpt_checks(const SG_CONF *conf, SG_SNAP *snap,
 
     /* R3: in the sandbox every recipient must be verified or be the
      * mailbox simulator. */
-    if (!acct.production && !simulator) {
+    if ((!acct.production || owner_sandbox) && !simulator) {
         if ((st = sg_identity_covers(snap, region->name, &a, &cov))
             != SG_OK)
             return st;
@@ -375,10 +523,15 @@ rcpt_checks(const SG_CONF *conf, SG_SNAP *snap,
 
             memset(&fl, 0, sizeof(fl));
             fail_add(&fl, a.addr);
-            reject_unverified(v, region, &fl, "R3");
+            reject_unverified(v, region, &fl, acct.production ? "R8"
+                              : "R3");
             describe_coverage(buf, sizeof(buf), &a, &cov, region->name);
-            set_why(v, "R3: %s is in the sandbox and %s", region->name,
-                    buf);
+            if (acct.production)
+                set_why(v, "R8: the owner of a delegated identity is in "
+                        "the sandbox and %s", buf);
+            else
+                set_why(v, "R3: %s is in the sandbox and %s", region->name,
+                        buf);
             return SG_OK;
         }
     }
@@ -413,7 +566,7 @@ rcpt_checks(const SG_CONF *conf, SG_SNAP *snap,
 
     if (simulator)
         set_why(v, "R3/R5: %s is the SES mailbox simulator", a.addr);
-    else if (!acct.production) {
+    else if (!acct.production || owner_sandbox) {
         describe_coverage(buf, sizeof(buf), &a, &cov, region->name);
         set_why(v, "R3: sandbox, %s; R5: not suppressed", buf);
     } else
@@ -428,7 +581,18 @@ sg_decide_rcpt(const SG_CONF *conf, SG_SNAP *snap,
                const struct sg_region *region, const char *rcpt,
                size_t index, long long reserved, struct sg_verdict *v)
 {
-    return rcpt_checks(conf, snap, region, rcpt, index, reserved, 1, v);
+    return rcpt_checks(conf, snap, region, rcpt, index, reserved, 1, 0, v);
+}
+
+/* sg_decide_rcpt_ex - checks at RCPT TO; the owner's sandbox too */
+SG_STATUS
+sg_decide_rcpt_ex(const SG_CONF *conf, SG_SNAP *snap,
+                  const struct sg_region *region, const char *rcpt,
+                  size_t index, long long reserved, int owner_sandbox,
+                  struct sg_verdict *v)
+{
+    return rcpt_checks(conf, snap, region, rcpt, index, reserved, 1,
+                       owner_sandbox, v);
 }
 
 /* quota_limits - a region's quota limits from its account summary */
@@ -528,7 +692,8 @@ sg_decide_release(SG_QUOTA *quota, const struct sg_region *region,
 static SG_STATUS
 check_header(SG_SNAP *snap, const struct sg_region *region,
              const char *name, const char *value, struct fail_list *fl,
-             struct sg_verdict *v, int *refused)
+             const struct sg_deleg_ctx *dc, int use, struct sg_verdict *v,
+             int *refused)
 {
     struct sg_addr *addrs;
     struct sg_coverage cov;
@@ -563,7 +728,16 @@ check_header(SG_SNAP *snap, const struct sg_region *region,
         if ((st = sg_identity_covers(snap, region->name, &addrs[i], &cov))
             != SG_OK)
             goto out;
-        if (cov.covered)
+        if (cov.covered) {
+            /* R6 for the identities of From: mailboxes. */
+            if (use == SG_DELEG_FROM && strcmp(name, "From") == 0) {
+                if ((st = mailfrom_check(snap, region, &cov, v, refused))
+                    != SG_OK || *refused)
+                    goto out;
+            }
+            continue;
+        }
+        if (deleg_in_region(dc, region, addrs[i].addr, use) != NULL)
             continue;
         /* SES lists a header address with its display name as well as
          * bare: "Ann <a@x>, a@x". */
@@ -600,6 +774,19 @@ sg_decide_headers(const SG_CONF *conf, SG_SNAP *snap,
                   const char *hdr_return_path, const char *config_set,
                   struct sg_verdict *v)
 {
+    return sg_decide_headers_ex(conf, snap, region, sender, hdr_from,
+                                hdr_sender, hdr_return_path, config_set,
+                                NULL, v);
+}
+
+/* sg_decide_headers_ex - checks at end of headers, delegations too */
+SG_STATUS
+sg_decide_headers_ex(const SG_CONF *conf, SG_SNAP *snap,
+                     const struct sg_region *region, const char *sender,
+                     const char *hdr_from, const char *hdr_sender,
+                     const char *hdr_return_path, const char *config_set,
+                     const struct sg_deleg_ctx *dc, struct sg_verdict *v)
+{
     struct fail_list fl;
     struct sg_addr a;
     struct sg_coverage cov;
@@ -620,17 +807,19 @@ sg_decide_headers(const SG_CONF *conf, SG_SNAP *snap,
         if ((st = sg_identity_covers(snap, region->name, &a, &cov))
             != SG_OK)
             return st;
-        if (!cov.covered)
+        if (!cov.covered
+            && deleg_in_region(dc, region, a.addr, SG_DELEG_SOURCE) == NULL)
             fail_add(&fl, a.addr);
     }
-    if ((st = check_header(snap, region, "From", hdr_from, &fl, v,
-                           &refused)) != SG_OK || refused)
+    if ((st = check_header(snap, region, "From", hdr_from, &fl, dc,
+                           SG_DELEG_FROM, v, &refused)) != SG_OK || refused)
         return st;
-    if ((st = check_header(snap, region, "Sender", hdr_sender, &fl, v,
-                           &refused)) != SG_OK || refused)
+    if ((st = check_header(snap, region, "Sender", hdr_sender, &fl, dc,
+                           SG_DELEG_FROM, v, &refused)) != SG_OK || refused)
         return st;
     if ((st = check_header(snap, region, "Return-Path", hdr_return_path,
-                           &fl, v, &refused)) != SG_OK || refused)
+                           &fl, dc, SG_DELEG_RPATH, v, &refused)) != SG_OK
+        || refused)
         return st;
     if (fl.count > 0) {
         reject_unverified(v, region, &fl, "R2");
@@ -687,6 +876,139 @@ sg_decide_size(const SG_CONF *conf, long long size, struct sg_verdict *v)
                 conf->message_size_limit);
 }
 
+/* deleg_user - who SES would name in its access-denied text */
+static const char *
+deleg_user(const struct sg_deleg_entry *e, const struct sg_deleg_ctx *dc,
+           char *buf, size_t size)
+{
+    if (e->user != NULL)
+        return e->user;
+    if (dc->sasl_user != NULL && dc->sasl_user[0] != '\0') {
+        snprintf(buf, size, "sasl:%.200s", dc->sasl_user);
+        return buf;
+    }
+    return "(unauthenticated)";
+}
+
+/*
+ * deleg_one - one address of a message: not delegated, delegated in
+ *   this region (recorded in *used), or delegated in another (refused)
+ */
+static SG_STATUS
+deleg_one(SG_SNAP *snap, const struct sg_region *region,
+          const struct sg_deleg_ctx *dc, const struct sg_addr *a, int use,
+          const struct sg_deleg_entry **used, struct sg_verdict *v,
+          int *refused)
+{
+    const struct sg_deleg_entry *e;
+    struct sg_coverage cov;
+    char text[SG_VERDICT_TEXT_MAX], ubuf[256];
+    SG_STATUS st;
+
+    *refused = 0;
+    if ((e = sg_deleg_find(dc->dl, a->addr, use, dc->sasl_user,
+                           dc->sender)) == NULL)
+        return SG_OK;
+    /* This account's own verified identity needs no delegation. */
+    if ((st = sg_identity_covers(snap, region->name, a, &cov)) != SG_OK)
+        return st;
+    if (cov.covered)
+        return SG_OK;
+    if (strcmp(e->id.region, region->name) != 0) {
+        sg_authz_denied_text_buf(deleg_user(e, dc, ubuf, sizeof(ubuf)),
+                                 e->arn, text, sizeof(text));
+        sg_verdict_set(v, SG_REJECT, 554, "5.7.1", "R8", "%.700s (identity "
+                       "in region %s, message relayed to region %s)", text,
+                       e->id.region, region->name);
+        set_why(v, "R8: %.200s may use %.200s only in %s (delegations "
+                "line %d)", a->addr, e->arn, e->id.region, e->line);
+        *refused = 1;
+        return SG_OK;
+    }
+    if (*used == NULL)
+        *used = e;
+    return SG_OK;
+}
+
+/* owner_sandboxed - whether an entry's owner is taken to be in the
+ * sandbox */
+static int
+owner_sandboxed(const SG_CONF *conf, const struct sg_deleg_entry *e)
+{
+    if (e == NULL)
+        return 0;
+    if (e->owner_production >= 0)
+        return !e->owner_production;
+    return !conf->delegation_owner_production;
+}
+
+/* sg_decide_delegation - delegated identities of a message (R8) */
+SG_STATUS
+sg_decide_delegation(const SG_CONF *conf, SG_SNAP *snap,
+                     const struct sg_region *region,
+                     const struct sg_deleg_ctx *dc, const char *hdr_from,
+                     const char *hdr_return_path, struct sg_deleg_use *use,
+                     struct sg_verdict *v)
+{
+    struct sg_deleg_use u;
+    struct sg_addr a, *addrs = NULL;
+    size_t n = 0, i;
+    int is_null = 0, refused = 0;
+    SG_STATUS st = SG_OK;
+
+    sg_verdict_accept(v);
+    memset(&u, 0, sizeof(u));
+    if (dc == NULL || dc->dl == NULL)
+        goto out;
+    if (dc->sender != NULL
+        && sg_addr_parse_path(dc->sender, &a, &is_null) == SG_ADDR_OK
+        && !is_null) {
+        if ((st = deleg_one(snap, region, dc, &a, SG_DELEG_SOURCE,
+                            &u.source, v, &refused)) != SG_OK || refused)
+            goto out;
+        if (hdr_return_path == NULL
+            && (st = deleg_one(snap, region, dc, &a, SG_DELEG_RPATH,
+                               &u.rpath, v, &refused)) != SG_OK)
+            goto out;
+        refused = 0;
+    }
+    if ((addrs = calloc(SG_HDR_MAX_ADDRS, sizeof(*addrs))) == NULL) {
+        st = SG_ERR_NOMEM;
+        goto out;
+    }
+    /* Unparsable headers are the header stage's to refuse. */
+    if (hdr_from != NULL
+        && sg_addr_parse_header(hdr_from, strlen(hdr_from), addrs,
+                                SG_HDR_MAX_ADDRS, &n) == SG_ADDR_OK) {
+        for (i = 0; i < n; i++)
+            if ((st = deleg_one(snap, region, dc, &addrs[i], SG_DELEG_FROM,
+                                &u.from, v, &refused)) != SG_OK || refused)
+                goto out;
+    }
+    if (hdr_return_path != NULL
+        && sg_addr_parse_header(hdr_return_path, strlen(hdr_return_path),
+                                addrs, SG_HDR_MAX_ADDRS, &n) == SG_ADDR_OK
+        && n > 0
+        && ((st = deleg_one(snap, region, dc, &addrs[0], SG_DELEG_RPATH,
+                            &u.rpath, v, &refused)) != SG_OK || refused))
+        goto out;
+    u.owner_sandbox = owner_sandboxed(conf, u.source)
+                      || owner_sandboxed(conf, u.from)
+                      || owner_sandboxed(conf, u.rpath);
+    if (u.source != NULL || u.from != NULL || u.rpath != NULL)
+        set_why(v, "R8: delegated identities in %s: source %.100s, from "
+                "%.100s, return-path %.100s%s", region->name,
+                u.source != NULL ? u.source->arn : "-",
+                u.from != NULL ? u.from->arn : "-",
+                u.rpath != NULL ? u.rpath->arn : "-", u.owner_sandbox
+                ? " (owner in the sandbox)" : "");
+out:
+    free(addrs);
+    if (use != NULL)
+        *use = u;
+    return st;
+}
+
 /* sg_decide - decide a whole message */
 SG_STATUS
 sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
@@ -699,15 +1021,22 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
     long long reserved = 0;
     struct sg_quota_limits lim;
     enum sg_quota_deny deny = SG_QUOTA_OK;
+    struct sg_deleg_ctx dc;
+    struct sg_deleg_use use;
+    struct sg_verdict dv;
+    SG_DELEG *own_dl = NULL;
+    char derr[512];
     SG_STATUS st;
 
     memset(out, 0, sizeof(*out));
+    memset(&use, 0, sizeof(use));
     if (msg->nrcpt > 0
         && (out->rcpt = calloc(msg->nrcpt, sizeof(*out->rcpt))) == NULL)
         return SG_ERR_NOMEM;
     out->nrcpt = msg->nrcpt;
     out->message.explain = (unsigned char)(msg->explain != 0);
     sv.explain = hv.explain = zv.explain = out->message.explain;
+    dv.explain = out->message.explain;
     for (i = 0; i < msg->nrcpt; i++)
         out->rcpt[i].explain = out->message.explain;
 
@@ -722,11 +1051,30 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
         return SG_OK;
     }
 
+    /* Delegations (R8): the caller's, or the configured file's. */
+    dc.dl = msg->deleg;
+    dc.sasl_user = msg->sasl_user;
+    dc.sender = msg->env_from;
+    if (dc.dl == NULL && conf->delegations != NULL
+        && conf->delegations[0] != '\0') {
+        if ((own_dl = sg_deleg_load(conf->delegations, derr,
+                                    sizeof(derr))) == NULL) {
+            sg_log(SG_LOG_ERR, "delegations: %s", derr);
+            st = SG_ERR_CONFIG;
+            goto fail;
+        }
+        dc.dl = own_dl;
+    }
+    if ((st = sg_decide_delegation(conf, snap, region, &dc, msg->hdr_from,
+                                   msg->hdr_return_path, &use, &dv))
+        != SG_OK)
+        goto fail;
+
     /* MAIL FROM. An R2 refusal of the envelope sender is reported by the
      * header stage instead, which lists it together with the header
      * identities as SES does. */
-    if ((st = sg_decide_sender(conf, snap, region, msg->env_from, &sv))
-        != SG_OK)
+    if ((st = sg_decide_sender_ex(conf, snap, region, msg->env_from, &dc,
+                                  &sv)) != SG_OK)
         goto fail;
     if (sv.action == SG_ACCEPT || (sv.rule != NULL
                                    && strcmp(sv.rule, "R2") == 0
@@ -735,6 +1083,8 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
                  sv.why);
     else
         out->message = sv;
+    if (out->message.action == SG_ACCEPT && dv.action != SG_ACCEPT)
+        out->message = dv;
 
     /* RCPT TO, in order; only accepted recipients count toward the
      * 50-recipient limit and the quota pre-check. */
@@ -743,7 +1093,8 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
         goto fail;
     for (i = 0; i < msg->nrcpt; i++) {
         st = rcpt_checks(conf, snap, region, msg->rcpts[i], accepted,
-                         reserved, msg->quota == NULL, &out->rcpt[i]);
+                         reserved, msg->quota == NULL, use.owner_sandbox,
+                         &out->rcpt[i]);
         if (st != SG_OK)
             goto fail;
         if (msg->quota != NULL && out->rcpt[i].action == SG_ACCEPT) {
@@ -782,9 +1133,10 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
     }
 
     if (out->message.action == SG_ACCEPT) {
-        st = sg_decide_headers(conf, snap, region, msg->env_from,
-                               msg->hdr_from, msg->hdr_sender,
-                               msg->hdr_return_path, msg->config_set, &hv);
+        st = sg_decide_headers_ex(conf, snap, region, msg->env_from,
+                                  msg->hdr_from, msg->hdr_sender,
+                                  msg->hdr_return_path, msg->config_set,
+                                  &dc, &hv);
         if (st != SG_OK)
             goto fail;
         if (hv.action != SG_ACCEPT)
@@ -810,11 +1162,15 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
     out->relayed = out->message.action == SG_ACCEPT ? (int)accepted : 0;
     if (out->message.action == SG_ACCEPT && out->message.explain)
         snprintf(out->message.why, sizeof(out->message.why),
-                 "relayed to %zu of %zu recipients in %s", accepted,
-                 msg->nrcpt, region->name);
+                 "relayed to %zu of %zu recipients in %s%s", accepted,
+                 msg->nrcpt, region->name, use.source != NULL
+                 || use.from != NULL || use.rpath != NULL
+                 ? " (with delegated identities, R8)" : "");
+    sg_deleg_free(own_dl);
     return SG_OK;
 
 fail:
+    sg_deleg_free(own_dl);
     sg_decision_clear(out);
     return st;
 }

@@ -22,6 +22,14 @@
  *                              sender, as SES lists them), configuration
  *                              set
  *   sg_decide_size       R4   message size
+ *   sg_decide_delegation R8   delegated identities (delegations file):
+ *                              usable only in the region of their ARN
+ *   sg_decide_sender_ex, sg_decide_rcpt_ex, sg_decide_headers_ex
+ *                              the same stages aware of delegations:
+ *                              a delegated identity counts as verified
+ *                              for the senders allowed to use it, in its
+ *                              region; its owner's sandbox applies to
+ *                              the recipients
  *   sg_decide_reserve    R4   hold rate and daily quota units for a
  *                              transaction (quota engine, quota.h);
  *   sg_decide_commit/sg_decide_release  end of the transaction
@@ -48,6 +56,14 @@
  *          US-EAST-1
  *   R1     451 4.3.0 sesgate: no SES state for region R (import or sync
  *          it) / no region for sender (set default_region)
+ *   R6     554 5.7.1 Message rejected: Mail FROM domain is not verified:
+ *          bounce.example.com (identity example.com in region US-EAST-1:
+ *          MailFromDomainStatus FAILED, BehaviorOnMxFailure REJECT_MESSAGE)
+ *          (SES's SMTP text is not documented; "Mail FROM domain is not
+ *          verified" is its error list's wording)
+ *   R8     554 5.7.1 Access denied: User USERARN is not authorized to
+ *          perform ses:SendRawEmail on resource ARN (identity in region
+ *          us-east-1, message relayed to region eu-west-1)
  * Accept: 250 2.0.0 with an explanation in why.
  */
 #ifndef SG_DECIDE_H
@@ -60,6 +76,7 @@
 #include "quota.h"
 #include "region.h"
 #include "state.h"
+#include "authz.h"
 
 /* The message context. Plain struct filled in by the caller. */
 struct sg_msg {
@@ -84,6 +101,9 @@ struct sg_msg {
                                  * recipients so far, the rate for one
                                  * more recipient now; NULL: the
                                  * snapshot's figures only */
+    const SG_DELEG *deleg;      /* delegations (R8), or NULL: loaded
+                                 * from conf->delegations for this call
+                                 * (daemons load it once and set it) */
 };
 
 /* The decision about a whole message. */
@@ -232,6 +252,87 @@ extern SG_STATUS sg_decide_release(SG_QUOTA *quota,
 /* sg_decide_size - message size (R4); size < 0 means unknown: accept */
 extern void sg_decide_size(const SG_CONF *conf, long long size,
                            struct sg_verdict *v);
+
+/* The delegations a message may use: who is sending. */
+struct sg_deleg_ctx {
+    const SG_DELEG *dl;         /* NULL: no delegations */
+    const char *sasl_user;      /* SASL login or NULL */
+    const char *sender;         /* envelope sender path or NULL */
+};
+
+/* The delegated identities a message uses (R8), for the milter's
+ * X-SES-*-ARN headers. Borrowed from the SG_DELEG. */
+struct sg_deleg_use {
+    const struct sg_deleg_entry *source;    /* envelope sender (Source) */
+    const struct sg_deleg_entry *from;      /* first delegated From: */
+    const struct sg_deleg_entry *rpath;     /* Return-Path, or the
+                                             * envelope sender's when the
+                                             * entry covers return-path */
+    int owner_sandbox;          /* a used identity's owner is in the
+                                 * sandbox (R3 applies to recipients) */
+};
+
+/*
+ * sg_decide_delegation - delegated identities of a message (R8)
+ *
+ * An address (envelope sender, each From: mailbox, Return-Path:) that a
+ * verified identity of this account covers in the region is not
+ * delegated. Otherwise the first delegations entry that covers it for
+ * that use and admits the SASL user or envelope sender is used: in the
+ * ARN's region it counts as verified; in another region the message is
+ * refused with SES's access-denied text naming the ARN and both
+ * regions (rule "R8").
+ *
+ * Parameters: dc (dl NULL: nothing is delegated); header values NULL
+ *   when absent; use, filled in (may be NULL); v, accept or the refusal.
+ * Returns: SG_OK or SG_ERR_STATE.
+ */
+extern SG_STATUS sg_decide_delegation(const SG_CONF *conf, SG_SNAP *snap,
+                                      const struct sg_region *region,
+                                      const struct sg_deleg_ctx *dc,
+                                      const char *hdr_from,
+                                      const char *hdr_return_path,
+                                      struct sg_deleg_use *use,
+                                      struct sg_verdict *v);
+
+/*
+ * sg_decide_sender_ex, sg_decide_headers_ex - sg_decide_sender and
+ *   sg_decide_headers where an address that a delegation of dc covers
+ *   in the region counts as verified (dc NULL: as the plain ones)
+ *
+ * Both also apply R6: an identity used for the envelope sender or a
+ * From: mailbox whose custom MAIL FROM domain is not verified
+ * (MailFromDomainStatus other than SUCCESS) and whose
+ * BehaviorOnMxFailure is REJECT_MESSAGE is refused, as SES refuses it.
+ * OPEN: which identity's MAIL FROM setting SES applies when the
+ * envelope sender and From: differ is not documented; both are checked.
+ */
+extern SG_STATUS sg_decide_sender_ex(const SG_CONF *conf, SG_SNAP *snap,
+                                     const struct sg_region *region,
+                                     const char *sender,
+                                     const struct sg_deleg_ctx *dc,
+                                     struct sg_verdict *v);
+extern SG_STATUS sg_decide_headers_ex(const SG_CONF *conf, SG_SNAP *snap,
+                                      const struct sg_region *region,
+                                      const char *sender,
+                                      const char *hdr_from,
+                                      const char *hdr_sender,
+                                      const char *hdr_return_path,
+                                      const char *config_set,
+                                      const struct sg_deleg_ctx *dc,
+                                      struct sg_verdict *v);
+
+/*
+ * sg_decide_rcpt_ex - sg_decide_rcpt where owner_sandbox (from
+ *   struct sg_deleg_use) applies the sandbox rule (R3) even in a
+ *   production region: for delegated sending both accounts must be out
+ *   of the sandbox (R8)
+ */
+extern SG_STATUS sg_decide_rcpt_ex(const SG_CONF *conf, SG_SNAP *snap,
+                                   const struct sg_region *region,
+                                   const char *rcpt, size_t index,
+                                   long long reserved, int owner_sandbox,
+                                   struct sg_verdict *v);
 
 /*
  * sg_verdict_set - fill in a verdict (for the stage functions and the

@@ -14,6 +14,7 @@
 
 /* Local headers. */
 #include "authz.h"
+#include "decide.h"
 #include "check_suites.h"
 
 #define ARN "arn:aws:ses:us-east-1:111122223333:identity/example.com"
@@ -700,6 +701,224 @@ START_TEST(test_deleg_errors)
 }
 END_TEST
 
+/* ---- Delegations and R6 in the decision. ---- */
+
+#define PARTNER "arn:aws:ses:us-east-1:999988887777:identity/partner.example"
+#define RELAY "arn:aws:iam::111122223333:user/relay"
+
+static const char deleg_decide[] =
+    "delegate " PARTNER " sasl:alice owner=production user=" RELAY "\n"
+    "delegate arn:aws:ses:us-east-1:999988887777:identity/sandboxed.example"
+    " *\n";
+
+static char *dtmp;
+static SG_CONF *dconf;
+static SG_STATE *dstate;
+static SG_SNAP *dsnap;
+
+/* dsetup_file - a store with one snapshot, a config naming the
+ * delegations file */
+static void
+dsetup_file(const char *snapshot)
+{
+    char path[4096], cbuf[8400], err[1024];
+    FILE *fp;
+    int n;
+
+    dtmp = sg_test_tmpdir();
+    ck_assert_ptr_nonnull(dtmp);
+    snprintf(path, sizeof(path), "%s/delegations", dtmp);
+    fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs(deleg_decide, fp);
+    fclose(fp);
+    n = snprintf(cbuf, sizeof(cbuf), "default_region = us-east-1\n"
+                 "state_dir = %s\ndelegations = %s\n", dtmp, path);
+    dconf = sg_conf_load_buf("authz.conf", cbuf, (size_t)n, err,
+                             sizeof(err));
+    ck_assert_msg(dconf != NULL, "config: %s", err);
+    dstate = sg_state_open(dtmp, SG_STATE_CREATE, 64 << 20, err,
+                           sizeof(err));
+    ck_assert_msg(dstate != NULL, "open: %s", err);
+    snprintf(path, sizeof(path), "%s/%s", SG_TEST_DATA, snapshot);
+    ck_assert_msg(sg_state_import_file(dstate, path, err, sizeof(err))
+                  == SG_OK, "import: %s", err);
+    dsnap = sg_snap_new(dstate);
+    ck_assert_ptr_nonnull(dsnap);
+    ck_assert_int_eq(sg_snap_begin(dsnap), SG_OK);
+}
+
+static void
+dsetup_clean(void)
+{
+    dsetup_file("lint-clean.json");
+}
+
+static void
+dsetup_mistakes(void)
+{
+    dsetup_file("lint-mistakes.json");
+}
+
+/* dteardown - remove what dsetup made */
+static void
+dteardown(void)
+{
+    sg_snap_free(dsnap);
+    sg_state_close(dstate);
+    sg_conf_free(dconf);
+    sg_test_rmtree(dtmp);
+    free(dtmp);
+}
+
+/* One message through sg_decide. */
+struct ddecide_case {
+    const char *name;
+    const char *region;
+    const char *sasl;
+    const char *from;
+    const char *hdr_from;
+    const char *rcpt;
+    int want_msg;               /* message code */
+    int want_rcpt;              /* recipient code */
+    const char *want_rule;      /* message rule, NULL for accept */
+    const char *want_text;      /* in the message text */
+};
+
+static const struct ddecide_case dcases[] = {
+    {"delegated identity in its region", "us-east-1", "alice",
+     "<news@partner.example>", "News <news@partner.example>",
+     "x@anywhere.test", 250, 250, NULL, ""},
+    {"delegated identity, another region", "eu-west-1", "alice",
+     "<news@partner.example>", "news@partner.example", "x@anywhere.test",
+     554, 250, "R8",
+     "Access denied: User " RELAY " is not authorized to perform "
+     "ses:SendRawEmail on resource " PARTNER " (identity in region "
+     "us-east-1, message relayed to region eu-west-1)"},
+    {"delegation not for this SASL user", "us-east-1", "bob",
+     "<news@partner.example>", "news@partner.example", "x@anywhere.test",
+     554, 250, "R2", "in region US-EAST-1: news@partner.example"},
+    {"owner in the sandbox: unverified recipient", "us-east-1", NULL,
+     "<a@sandboxed.example>", "a@sandboxed.example", "x@anywhere.test",
+     554, 554, "R8", "in region US-EAST-1: x@anywhere.test"},
+    {"owner in the sandbox: verified recipient", "us-east-1", NULL,
+     "<a@sandboxed.example>", "a@sandboxed.example", "y@example.com",
+     250, 250, NULL, ""},
+    {"own identity needs no delegation", "us-east-1", "alice",
+     "<a@example.com>", "a@example.com", "x@anywhere.test", 250, 250, NULL,
+     ""},
+    {"R6: MAIL FROM REJECT_MESSAGE but SUCCESS", "eu-west-1", NULL,
+     "<a@example.org>", NULL, "x@anywhere.test", 250, 250, NULL, ""},
+};
+
+START_TEST(test_decide_deleg)
+{
+    const struct ddecide_case *c = &dcases[_i];
+    struct sg_decision d;
+    struct sg_msg msg;
+    const char *rcpts[1];
+
+    memset(&msg, 0, sizeof(msg));
+    rcpts[0] = c->rcpt;
+    msg.region = c->region;
+    msg.sasl_user = c->sasl;
+    msg.env_from = c->from;
+    msg.hdr_from = c->hdr_from;
+    msg.rcpts = rcpts;
+    msg.nrcpt = 1;
+    msg.size = -1;
+    msg.now = 1768435200;
+    ck_assert_int_eq(sg_decide(dconf, dsnap, &msg, &d), SG_OK);
+    ck_assert_msg(d.message.code == c->want_msg, "%s: got %d %s, want %d",
+                  c->name, d.message.code, d.message.text, c->want_msg);
+    ck_assert_msg(d.rcpt[0].code == c->want_rcpt, "%s: rcpt got %d %s, "
+                  "want %d", c->name, d.rcpt[0].code, d.rcpt[0].text,
+                  c->want_rcpt);
+    if (c->want_rule != NULL)
+        ck_assert_msg(d.message.rule != NULL
+                      && strcmp(d.message.rule, c->want_rule) == 0,
+                      "%s: rule got %s, want %s", c->name,
+                      d.message.rule ? d.message.rule : "none",
+                      c->want_rule);
+    ck_assert_msg(strstr(d.message.text, c->want_text) != NULL,
+                  "%s: got \"%s\", want \"%s\"", c->name, d.message.text,
+                  c->want_text);
+    sg_decision_clear(&d);
+}
+END_TEST
+
+/* The stage function tells the milter which ARNs to add. */
+START_TEST(test_decide_deleg_use)
+{
+    struct sg_deleg_ctx dc;
+    struct sg_deleg_use use;
+    struct sg_verdict v;
+    const struct sg_region *r = sg_region_lookup("us-east-1");
+    char err[256];
+    SG_DELEG *dl;
+
+    dl = sg_deleg_load_buf("d", deleg_decide, sizeof(deleg_decide) - 1,
+                           err, sizeof(err));
+    ck_assert_ptr_nonnull(dl);
+    memset(&v, 0, sizeof(v));
+    dc.dl = dl;
+    dc.sasl_user = "alice";
+    dc.sender = "<bounce@partner.example>";
+    ck_assert_int_eq(sg_decide_delegation(dconf, dsnap, r, &dc,
+                                          "\"P\" <news@partner.example>",
+                                          NULL, &use, &v), SG_OK);
+    ck_assert_int_eq(v.action, SG_ACCEPT);
+    ck_assert_ptr_nonnull(use.source);
+    ck_assert_ptr_nonnull(use.from);
+    ck_assert_ptr_nonnull(use.rpath);
+    ck_assert_str_eq(use.from->arn, PARTNER);
+    ck_assert_int_eq(use.owner_sandbox, 0);
+    /* Own identities are not delegated. */
+    dc.sender = "<a@example.com>";
+    ck_assert_int_eq(sg_decide_delegation(dconf, dsnap, r, &dc,
+                                          "a@example.com", NULL, &use, &v),
+                     SG_OK);
+    ck_assert_ptr_null(use.source);
+    ck_assert_ptr_null(use.from);
+    sg_deleg_free(dl);
+}
+END_TEST
+
+/* R6: FAILED MAIL FROM domain with REJECT_MESSAGE is refused. */
+START_TEST(test_decide_r6)
+{
+    struct sg_decision d;
+    struct sg_msg msg;
+    const char *rcpts[1] = { "x@anywhere.test" };
+
+    memset(&msg, 0, sizeof(msg));
+    msg.region = "us-east-1";
+    msg.env_from = "<a@example.com>";
+    msg.rcpts = rcpts;
+    msg.nrcpt = 1;
+    msg.size = -1;
+    ck_assert_int_eq(sg_decide(dconf, dsnap, &msg, &d), SG_OK);
+    ck_assert_int_eq(d.message.code, 554);
+    ck_assert_str_eq(d.message.rule, "R6");
+    ck_assert_str_eq(d.message.text, "Message rejected: Mail FROM domain is "
+                     "not verified: bounce.other.org (identity example.com "
+                     "in region US-EAST-1: MailFromDomainStatus FAILED, "
+                     "BehaviorOnMxFailure REJECT_MESSAGE)");
+    sg_decision_clear(&d);
+    /* The From: header's identity too (subdomain: the domain's). */
+    msg.env_from = "<>";
+    msg.hdr_from = "x@sub.example.com";
+    ck_assert_int_eq(sg_decide(dconf, dsnap, &msg, &d), SG_OK);
+    ck_assert_str_eq(d.message.rule, "R6");
+    sg_decision_clear(&d);
+    /* USE_DEFAULT_VALUE: SES sends from amazonses.com instead. */
+    msg.hdr_from = "x@shared.example.com";
+    ck_assert_int_eq(sg_decide(dconf, dsnap, &msg, &d), SG_OK);
+    ck_assert_int_eq(d.message.code, 250);
+    sg_decision_clear(&d);
+}
+END_TEST
+
 /* sg_authz_suite - the suite */
 Suite *
 sg_authz_suite(void)
@@ -722,6 +941,18 @@ sg_authz_suite(void)
     tcase_add_test(tc, test_deleg);
     tcase_add_loop_test(tc, test_deleg_errors, 0,
                         (int)(sizeof(deleg_bads) / sizeof(deleg_bads[0])));
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("decide-delegations");
+    tcase_add_checked_fixture(tc, dsetup_clean, dteardown);
+    tcase_add_loop_test(tc, test_decide_deleg, 0,
+                        (int)(sizeof(dcases) / sizeof(dcases[0])));
+    tcase_add_test(tc, test_decide_deleg_use);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("decide-r6");
+    tcase_add_checked_fixture(tc, dsetup_mistakes, dteardown);
+    tcase_add_test(tc, test_decide_r6);
     suite_add_tcase(s, tc);
     return s;
 }
