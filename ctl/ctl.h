@@ -123,6 +123,33 @@ extern int ctl_cmd_check(struct ctl_ctx *ctx, int argc, char **argv);
 extern int ctl_cmd_suppress(struct ctl_ctx *ctx, int argc, char **argv);
 extern int ctl_cmd_config(struct ctl_ctx *ctx, int argc, char **argv);
 extern int ctl_cmd_quota(struct ctl_ctx *ctx, int argc, char **argv);
+extern int ctl_cmd_sync(struct ctl_ctx *ctx, int argc, char **argv);
+extern int ctl_cmd_smtp_password(struct ctl_ctx *ctx, int argc,
+                                 char **argv);
+extern int ctl_cmd_postfix_config(struct ctl_ctx *ctx, int argc,
+                                  char **argv);
+
+/*
+ * ctl_sync_remote_remove - DeleteSuppressedDestination for addresses in
+ *   one region, or in every region of "regions" when region is NULL
+ *   (R5); a region that fails is reported and its addresses kept in
+ *   STATE_DIR/sync-pending.json for the next sync
+ *
+ * Returns: 0 (also when no credentials or no regions are configured:
+ *   the removal is then local only), or an exit status.
+ */
+extern int ctl_sync_remote_remove(struct ctl_ctx *ctx, const char *region,
+                                  const char *const *addrs, size_t n);
+
+/*
+ * ctl_sync_remote_add - PutSuppressedDestination in one region
+ *
+ * Returns: 0 (also without credentials), or an exit status after
+ *   reporting SES's refusal (the sandbox refuses it).
+ */
+extern int ctl_sync_remote_add(struct ctl_ctx *ctx, const char *region,
+                               const char *const *addrs, size_t n,
+                               const char *reason);
 
 /*
  * ctl_config_check - "sesgatectl -n": check the configuration and that

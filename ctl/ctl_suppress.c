@@ -115,6 +115,30 @@ normalise_addr(const char *in, struct sg_addr *a)
     return a->addr;
 }
 
+/* remote - the same change at SES where credentials are configured */
+static int
+remote(struct ctl_ctx *ctx, const char *region, int argc, char **argv,
+       int first, const char *reason)
+{
+    struct sg_addr a;
+    const char **list;
+    int i, n = 0, status;
+
+    if ((list = calloc((size_t)(argc - first), sizeof(*list))) == NULL)
+        return SG_EXIT_SOFTWARE;
+    for (i = first; i < argc; i++)
+        if (normalise_addr(argv[i], &a) != NULL
+            && (list[n] = strdup(a.addr)) != NULL)
+            n++;
+    status = reason != NULL
+        ? ctl_sync_remote_add(ctx, region, list, (size_t)n, reason)
+        : ctl_sync_remote_remove(ctx, region, list, (size_t)n);
+    for (i = 0; i < n; i++)
+        free((char *)list[i]);
+    free(list);
+    return status;
+}
+
 /* supp_add - suppress add --region R [--reason X] ADDR... */
 static int
 supp_add(struct ctl_ctx *ctx, int argc, char **argv)
@@ -159,6 +183,9 @@ supp_add(struct ctl_ctx *ctx, int argc, char **argv)
                o.region, sg_supp_reason_name(o.reason));
     }
     sg_state_close(st);
+    if (status == 0)
+        status = remote(ctx, o.region, argc, argv, first,
+                        sg_supp_reason_name(o.reason));
     return status;
 }
 
@@ -211,6 +238,9 @@ supp_remove(struct ctl_ctx *ctx, int argc, char **argv)
                    removed == 1 ? "" : "s");
     }
     sg_state_close(st);
+    /* R5: a removal applies at SES too, in every region (or --region). */
+    if (status == 0)
+        status = remote(ctx, o.region, argc, argv, first, NULL);
     return status;
 }
 

@@ -52,6 +52,12 @@ static const struct ctl_command commands[] = {
       "print defaults (-d), the configuration, or check it (-n)" },
     { "quota", ctl_cmd_quota,
       "quota reset --region R: forget a region's quota counters" },
+    { "sync", ctl_cmd_sync,
+      "fetch the state from the SES API, every region, atomically" },
+    { "smtp-password", ctl_cmd_smtp_password,
+      "print a region's SES SMTP password (R9), or --check one" },
+    { "postfix-config", ctl_cmd_postfix_config,
+      "write Postfix relay maps and transports per region" },
     { NULL, NULL, NULL }
 };
 
