@@ -9,8 +9,9 @@
  * positions kept) is parsed with jansson; the elements of the arrays are
  * parsed one at a time. Entries become (key, value) records in one flat
  * arena, sorted by key and written with MDB_APPEND, so that LMDB fills
- * its pages sequentially. All validation happens before the write
- * transaction begins.
+ * its pages sequentially; then each region's suppression filter is
+ * built from what was written, in the same transaction (state_int.h).
+ * All validation happens before the write transaction begins.
  */
 
 /* System headers. */
@@ -396,6 +397,7 @@ sg_snap_begin(SG_SNAP *snap)
 
     if (snap->running)
         sg_snap_end(snap);
+    snap->fcached = 0;
     if (snap->txn != NULL) {
         rc = mdb_txn_renew(snap->txn);
         if (rc != 0) {
@@ -423,6 +425,8 @@ sg_snap_end(SG_SNAP *snap)
         return;
     mdb_txn_reset(snap->txn);
     snap->running = 0;
+    snap->fcached = 0;          /* its pointer was into this txn */
+    snap->fblocks = NULL;
 }
 
 /* sg_snap_free - release */
@@ -1633,6 +1637,44 @@ put_meta(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *val,
     return mdb_put(txn, dbi, &k, &v, 0);
 }
 
+/*
+ * imp_filters - each region's suppression filter, from the sorted
+ *   records just written: a region's keys ("R\tADDR") are contiguous, so
+ *   one pass, with no reads from the store. Regions with an empty list
+ *   get none (the meta database was emptied).
+ */
+static int
+imp_filters(SG_STATE *st, MDB_txn *txn, struct imp *im)
+{
+    struct sg_filter_build b;
+    struct imp_region *r = NULL;
+    const char *tab;
+    MDB_val k, v;
+    size_t i, plen = 0;
+    int rc;
+
+    for (i = 0; i < im->supp.n; i++) {
+        if (im->supp.idx[i] == SIZE_MAX)
+            continue;
+        arena_rec(&im->supp, i, &k, &v);
+        if (r == NULL || k.mv_size <= plen
+            || memcmp(k.mv_data, r->name, plen - 1) != 0
+            || ((const char *)k.mv_data)[plen - 1] != '\t') {
+            /* A new region: reserve its filter, then only memory. */
+            if ((r = region_of_key(im, &k)) == NULL
+                || (tab = memchr(k.mv_data, '\t', k.mv_size)) == NULL)
+                return EINVAL;
+            plen = (size_t)(tab - (const char *)k.mv_data) + 1;
+            if ((rc = sg_supp_filter_begin(st, txn, r->name,
+                                           r->acct.suppressed, &b)) != 0)
+                return rc;
+        }
+        sg_supp_filter_insert(&b, (const char *)k.mv_data + plen,
+                              k.mv_size - plen);
+    }
+    return 0;
+}
+
 /* imp_write - replace the store's contents in one transaction */
 static SG_STATUS
 imp_write(SG_STATE *st, struct imp *im)
@@ -1672,6 +1714,8 @@ imp_write(SG_STATE *st, struct imp *im)
     if ((rc = put_all(txn, st->ident, &im->ident)) != 0
         || (rc = put_all(txn, st->cset, &im->cset)) != 0
         || (rc = put_all(txn, st->supp, &im->supp)) != 0)
+        goto abort;
+    if ((rc = imp_filters(st, txn, im)) != 0)
         goto abort;
     if ((rc = mdb_txn_commit(txn)) != 0)
         goto fail;

@@ -17,6 +17,37 @@
  *                     [unknown fields as a compact JSON object, or
  *                     nothing]
  *   cset "R\tNAME"    empty
+ *   meta "suppfilter/R" the region's suppression filter (below)
+ *
+ * The suppression filter. Almost every recipient a decision looks up is
+ * not suppressed, and with millions of listed addresses a B-tree lookup
+ * costs a few cache and TLB misses. Each region with a non-empty list
+ * therefore has a blocked Bloom filter of its lower-cased addresses (the
+ * address part of the supp keys) in one meta value, written in the same
+ * write transaction as the entries, so it always covers them: no false
+ * negatives. LMDB keeps a large value in contiguous overflow pages and
+ * mdb_get points straight into the map, so a reader neither copies nor
+ * parses it.
+ *   [struct sg_filter_head: 48 bytes][nblocks blocks of 64 bytes]
+ * An address hashes (sg_supp_filter_hash, then sg_supp_filter_mix with
+ * the header's seed) to one block, a cache line, and to one bit in each
+ * of the block's eight 64-bit words (k = 8). 48 bytes of header: LMDB's
+ * overflow pages carry a 16-byte page header, so the blocks of a large
+ * filter start on a 64-byte boundary and a probe touches one line.
+ * Size: SG_FILTER_BITS bits per address when (re)built, minimum one
+ * block; the block index is a multiply-high of the hash, so any number
+ * of blocks works and a 10 million address list takes 20 MB rather
+ * than the 32 MB of the next power of two.
+ * Upkeep: an import builds it from the entries it wrote; "suppress add"
+ * and "suppress import" copy it into a new value of the same size and
+ * set the new addresses' bits, or rebuild it from the region's entries
+ * once more addresses went in than SG_FILTER_GROW times what it was
+ * sized for (then its false positive rate would pass a few per cent).
+ * "suppress remove" leaves the bits set: a stale bit costs one B-tree
+ * lookup that finds nothing, never a wrong answer; the next rebuild or
+ * import clears it. A region with no filter (a store written before
+ * filters, or an empty list) is looked up in the B-tree alone, and the
+ * first add to it builds one.
  */
 #ifndef SG_STATE_INT_H
 #define SG_STATE_INT_H
@@ -46,6 +77,26 @@
 #define SG_META_TOP         "top"
 #define SG_META_REGION      "region/"
 #define SG_META_REGIONJSON  "regionjson/"
+#define SG_META_SUPPFILTER  "suppfilter/"
+
+/* The suppression filter (see above). */
+#define SG_FILTER_MAGIC     0x46424753u     /* "SGBF" on little-endian */
+#define SG_FILTER_VERSION   1u
+#define SG_FILTER_BLOCK     64              /* bytes: 8 words, 512 bits */
+#define SG_FILTER_BITS      16              /* bits per address */
+#define SG_FILTER_GROW      2               /* rebuild past 2x sized-for */
+#define SG_FILTER_SEED      0x2545f4914f6cdd1dull
+#define SG_FILTER_MAXBLOCKS ((uint64_t)1 << 32)
+
+struct sg_filter_head {
+    uint32_t magic;             /* SG_FILTER_MAGIC */
+    uint32_t version;           /* SG_FILTER_VERSION */
+    uint64_t nblocks;           /* 1 to SG_FILTER_MAXBLOCKS - 1 */
+    uint64_t seed;              /* mixed into every hash */
+    uint64_t count;             /* addresses put in since it was built
+                                 * (removed ones included) */
+    uint64_t spare[2];          /* zero; pads the head to 48 bytes */
+};
 
 /* Default map size: 16 GiB. */
 #define SG_STATE_MAP_DEFAULT    ((size_t)16 << 30)
@@ -65,6 +116,16 @@ struct sg_snap {
     MDB_txn *txn;               /* reset between begin/end, or NULL */
     int running;                /* between begin and end */
     char err[256];
+    /*
+     * The suppression filter of the region last looked up, found once
+     * per snapshot. fblocks is borrowed from the map: valid only inside
+     * the read transaction, so begin and end clear fcached.
+     */
+    int fcached;                /* fregion/fblocks are set */
+    char fregion[SG_REGION_MAX + 1];    /* region as the caller gave it */
+    const unsigned char *fblocks;       /* NULL: no filter, use the tree */
+    uint64_t fnblocks;
+    uint64_t fseed;
 };
 
 /*
@@ -114,6 +175,70 @@ typedef int (*sg_supp_raw_fn)(const struct sg_suppressed *entry,
  */
 extern SG_STATUS sg_supp_each_raw(SG_SNAP *snap, const char *region,
                                   sg_supp_raw_fn fn, void *arg);
+
+/*
+ * sg_supp_filter_hash - the seedless hash of a lower-cased address
+ *
+ * Returns: 64 bits; sg_supp_filter_mix turns it into the probe hash of
+ *   a filter with a given seed.
+ */
+extern uint64_t sg_supp_filter_hash(const char *addr, size_t len);
+
+/* sg_supp_filter_mix - the probe hash: seed mixed in, bits avalanched */
+static inline uint64_t
+sg_supp_filter_mix(uint64_t h, uint64_t seed)
+{
+    h ^= seed;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+/* A filter being built in reserved space (sg_supp_filter_begin). */
+struct sg_filter_build {
+    unsigned char *blocks;      /* into the reserved value */
+    uint64_t nblocks;
+    uint64_t seed;
+};
+
+/*
+ * sg_supp_filter_begin - reserve and clear a region's filter, sized for
+ *   n addresses, in a write transaction
+ *
+ * The space is LMDB's MDB_RESERVE: fill it (sg_supp_filter_insert)
+ *   before the next update in the transaction.
+ * Returns: 0, or an LMDB/errno code.
+ */
+extern int sg_supp_filter_begin(SG_STATE *st, MDB_txn *txn,
+                                const char *region, long long n,
+                                struct sg_filter_build *b);
+
+/* sg_supp_filter_insert - set the bits of a lower-cased address */
+extern void sg_supp_filter_insert(const struct sg_filter_build *b,
+                                  const char *addr, size_t len);
+
+/*
+ * sg_supp_filter_rebuild - build a region's filter from its entries
+ *
+ * Inside a write transaction that holds the region's entries. Sized
+ *   for expect addresses (resized once if more are found); with no
+ *   entries, the filter is deleted.
+ * Returns: 0, or an LMDB/errno code (the transaction must be aborted).
+ */
+extern int sg_supp_filter_rebuild(SG_STATE *st, MDB_txn *txn,
+                                  const char *region, long long expect);
+
+/*
+ * sg_supp_filter_test - what a region's filter says of an address
+ *
+ * For tests and benchmarks: the lookup uses the same probe.
+ * Returns: 1 maybe listed, 0 not listed, -1 no (usable) filter.
+ */
+extern int sg_supp_filter_test(SG_SNAP *snap, const char *region,
+                               const char *addr);
 
 /*
  * sg_state_account_get/put - a region's summary inside a transaction

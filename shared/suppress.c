@@ -1,6 +1,8 @@
 /*
  * suppress.c - the account-level suppression list (R5) in the state
- *   store: lookups, iteration, add, remove, bulk import
+ *   store: lookups, iteration, add, remove, bulk import, and the
+ *   per-region filter in front of the lookups (layout and upkeep rules
+ *   in state_int.h)
  */
 
 /* System headers. */
@@ -118,13 +120,405 @@ sg_supp_decode(const void *data, size_t len, const char *keyaddr,
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* The suppression filter                                              */
+/* ------------------------------------------------------------------ */
+
+/* The blocks of a large filter start on a cache line (state_int.h). */
+_Static_assert(sizeof(struct sg_filter_head) == 48,
+               "filter head must be 48 bytes");
+
+/* rotl64 - rotate left */
+static inline uint64_t
+rotl64(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+/* sg_supp_filter_hash - the seedless hash of a lower-cased address */
+uint64_t
+sg_supp_filter_hash(const char *addr, size_t len)
+{
+    const uint64_t k1 = 0x87c37b91114253d5ull;
+    const uint64_t k2 = 0x4cf5ad432745937full;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)len * k2);
+    uint64_t w;
+
+    /* Eight bytes a step; host byte order, as the store is per host. */
+    for (; len >= 8; addr += 8, len -= 8) {
+        memcpy(&w, addr, 8);
+        h = rotl64(h ^ (w * k1), 29) * k2;
+    }
+    if (len > 0) {
+        w = 0;
+        memcpy(&w, addr, len);
+        h = rotl64(h ^ (w * k1), 29) * k2;
+    }
+    return h;
+}
+
+/*
+ * filter_block - the block of probe hash h: a multiply-high maps the
+ *   top 32 bits onto 0..nblocks-1 without a division
+ */
+static inline uint64_t
+filter_block(uint64_t h, uint64_t nblocks)
+{
+    return ((h >> 32) * nblocks) >> 32;
+}
+
+/*
+ * filter_lanes - the probe's second hash: bit (g >> (16 + 6 * i)) & 63
+ *   of word i of the block, for the eight words; a multiply spreads all
+ *   of h into the top 48 bits
+ */
+static inline uint64_t
+filter_lanes(uint64_t h)
+{
+    return h * 0x9e3779b97f4a7c15ull;
+}
+
+/* filter_has - whether all eight bits of probe hash h are set */
+static inline int
+filter_has(const unsigned char *blocks, uint64_t nblocks, uint64_t h)
+{
+    const unsigned char *b = blocks + filter_block(h, nblocks)
+        * SG_FILTER_BLOCK;
+    uint64_t g = filter_lanes(h), miss = 0, w;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        memcpy(&w, b + 8 * i, 8);
+        miss |= ~w & ((uint64_t)1 << ((g >> (16 + 6 * i)) & 63));
+    }
+    return miss == 0;
+}
+
+/* filter_set - set the eight bits of probe hash h */
+static void
+filter_set(unsigned char *blocks, uint64_t nblocks, uint64_t h)
+{
+    unsigned char *b = blocks + filter_block(h, nblocks) * SG_FILTER_BLOCK;
+    uint64_t g = filter_lanes(h), w;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        memcpy(&w, b + 8 * i, 8);
+        w |= (uint64_t)1 << ((g >> (16 + 6 * i)) & 63);
+        memcpy(b + 8 * i, &w, 8);
+    }
+}
+
+/* filter_nblocks - blocks for n addresses at SG_FILTER_BITS each */
+static uint64_t
+filter_nblocks(long long n)
+{
+    uint64_t bits, nb;
+
+    if (n < 1)
+        n = 1;
+    bits = (uint64_t)n * SG_FILTER_BITS;
+    nb = (bits + SG_FILTER_BLOCK * 8 - 1) / (SG_FILTER_BLOCK * 8);
+    return nb < SG_FILTER_MAXBLOCKS ? nb : SG_FILTER_MAXBLOCKS - 1;
+}
+
+/* filter_outgrown - whether count addresses are too many for nblocks */
+static int
+filter_outgrown(uint64_t count, uint64_t nblocks)
+{
+    uint64_t sized_for = nblocks * SG_FILTER_BLOCK * 8 / SG_FILTER_BITS;
+
+    return nblocks < SG_FILTER_MAXBLOCKS - 1
+        && count > SG_FILTER_GROW * sized_for;
+}
+
+/*
+ * filter_open - check a stored filter value
+ *
+ * Returns: the head (copied into *hd) and blocks, or NULL when the value
+ *   is not a filter this code can read (then the tree decides alone).
+ */
+static const unsigned char *
+filter_open(const MDB_val *v, struct sg_filter_head *hd)
+{
+    if (v->mv_size < sizeof(*hd))
+        return NULL;
+    memcpy(hd, v->mv_data, sizeof(*hd));
+    if (hd->magic != SG_FILTER_MAGIC || hd->version != SG_FILTER_VERSION
+        || hd->nblocks == 0 || hd->nblocks >= SG_FILTER_MAXBLOCKS
+        || v->mv_size != sizeof(*hd) + hd->nblocks * SG_FILTER_BLOCK)
+        return NULL;
+    return (const unsigned char *)v->mv_data + sizeof(*hd);
+}
+
+/* filter_key - "suppfilter/" and the lower-cased region; 0 if too long */
+static size_t
+filter_key(char *buf, size_t size, const char *region, size_t rlen)
+{
+    size_t n = sizeof(SG_META_SUPPFILTER) - 1, i;
+
+    if (rlen == 0 || n + rlen >= size)
+        return 0;
+    memcpy(buf, SG_META_SUPPFILTER, n);
+    for (i = 0; i < rlen; i++) {
+        char c = region[i];
+
+        buf[n + i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    }
+    return n + rlen;
+}
+
+/*
+ * snap_filter - the region's filter in a running snapshot, found once
+ *   per snapshot and region (cached in the SG_SNAP); NULL when there is
+ *   none or it cannot be read
+ */
+static const unsigned char *
+snap_filter(SG_SNAP *snap, const char *region)
+{
+    char key[sizeof(SG_META_SUPPFILTER) + SG_REGION_MAX];
+    struct sg_filter_head hd;
+    size_t rlen;
+    MDB_val k, v;
+
+    if (snap->fcached && strcmp(snap->fregion, region) == 0)
+        return snap->fblocks;
+    if ((rlen = strlen(region)) > SG_REGION_MAX)
+        return NULL;
+    memcpy(snap->fregion, region, rlen + 1);
+    snap->fcached = 1;
+    snap->fblocks = NULL;
+    if ((k.mv_size = filter_key(key, sizeof(key), region, rlen)) == 0)
+        return NULL;
+    k.mv_data = key;
+    /* A failure here is left to the tree lookup to report. */
+    if (mdb_get(snap->txn, snap->st->meta, &k, &v) != 0)
+        return NULL;
+    if ((snap->fblocks = filter_open(&v, &hd)) != NULL) {
+        snap->fnblocks = hd.nblocks;
+        snap->fseed = hd.seed;
+    }
+    return snap->fblocks;
+}
+
+/* sg_supp_filter_test - what a region's filter says of an address */
+int
+sg_supp_filter_test(SG_SNAP *snap, const char *region, const char *addr)
+{
+    char low[SG_ADDR_MAX];
+    const unsigned char *blocks;
+    size_t len, i;
+
+    if (!snap->running || region == NULL || addr == NULL
+        || (len = strlen(addr)) > SG_ADDR_MAX
+        || (blocks = snap_filter(snap, region)) == NULL)
+        return -1;
+    for (i = 0; i < len; i++)
+        low[i] = addr[i] >= 'A' && addr[i] <= 'Z'
+            ? (char)(addr[i] - 'A' + 'a') : addr[i];
+    return filter_has(blocks, snap->fnblocks,
+                      sg_supp_filter_mix(sg_supp_filter_hash(low, len),
+                                         snap->fseed));
+}
+
+/* filter_put_head - write a head into a (reserved) value */
+static void
+filter_put_head(void *data, uint64_t nblocks, uint64_t seed,
+                uint64_t count)
+{
+    struct sg_filter_head hd;
+
+    memset(&hd, 0, sizeof(hd));
+    hd.magic = SG_FILTER_MAGIC;
+    hd.version = SG_FILTER_VERSION;
+    hd.nblocks = nblocks;
+    hd.seed = seed;
+    hd.count = count;
+    memcpy(data, &hd, sizeof(hd));
+}
+
+/* sg_supp_filter_begin - reserve and clear a region's filter */
+int
+sg_supp_filter_begin(SG_STATE *st, MDB_txn *txn, const char *region,
+                     long long n, struct sg_filter_build *b)
+{
+    char key[sizeof(SG_META_SUPPFILTER) + SG_REGION_MAX];
+    MDB_val k, v;
+    int rc;
+
+    if (region == NULL
+        || (k.mv_size = filter_key(key, sizeof(key), region,
+                                   strlen(region))) == 0)
+        return EINVAL;
+    k.mv_data = key;
+    b->nblocks = filter_nblocks(n);
+    b->seed = SG_FILTER_SEED;
+    v.mv_size = sizeof(struct sg_filter_head) + b->nblocks
+        * SG_FILTER_BLOCK;
+    if ((rc = mdb_put(txn, st->meta, &k, &v, MDB_RESERVE)) != 0)
+        return rc;
+    memset(v.mv_data, 0, v.mv_size);
+    filter_put_head(v.mv_data, b->nblocks, b->seed,
+                    (uint64_t)(n > 0 ? n : 0));
+    b->blocks = (unsigned char *)v.mv_data + sizeof(struct sg_filter_head);
+    return 0;
+}
+
+/* sg_supp_filter_insert - set the bits of a lower-cased address */
+void
+sg_supp_filter_insert(const struct sg_filter_build *b, const char *addr,
+                      size_t len)
+{
+    filter_set(b->blocks, b->nblocks,
+               sg_supp_filter_mix(sg_supp_filter_hash(addr, len), b->seed));
+}
+
+/*
+ * filter_fill - set the bits of every entry of a region into a filter
+ *   being built; *count set to the number of entries
+ */
+static int
+filter_fill(SG_STATE *st, MDB_txn *txn, const char *pfx, size_t plen,
+            const struct sg_filter_build *b, uint64_t *count)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc;
+
+    *count = 0;
+    if ((rc = mdb_cursor_open(txn, st->supp, &cur)) != 0)
+        return rc;
+    k.mv_data = (void *)pfx;
+    k.mv_size = plen;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size <= plen || memcmp(k.mv_data, pfx, plen) != 0)
+            break;
+        sg_supp_filter_insert(b, (const char *)k.mv_data + plen,
+                              k.mv_size - plen);
+        (*count)++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* sg_supp_filter_rebuild - build a region's filter from its entries */
+int
+sg_supp_filter_rebuild(SG_STATE *st, MDB_txn *txn, const char *region,
+                       long long expect)
+{
+    char key[sizeof(SG_META_SUPPFILTER) + SG_REGION_MAX];
+    char pfx[SG_KEY_MAX];
+    struct sg_filter_build b;
+    uint64_t count = 0;
+    size_t plen;
+    MDB_val k;
+    int rc, pass;
+
+    if (region == NULL
+        || (k.mv_size = filter_key(key, sizeof(key), region,
+                                   strlen(region))) == 0
+        || (plen = sg_state_key(pfx, sizeof(pfx), region, "x", 1, 0)) == 0)
+        return EINVAL;
+    k.mv_data = key;
+    plen--;                     /* "region\t" */
+    /*
+     * The reserved space is filled by reading only (cursor gets are not
+     * updates), so its pointer stays valid. A second pass only when the
+     * summary's count was far too low.
+     */
+    for (pass = 0; pass < 2; pass++) {
+        if ((rc = sg_supp_filter_begin(st, txn, region, expect, &b)) != 0
+            || (rc = filter_fill(st, txn, pfx, plen, &b, &count)) != 0)
+            return rc;
+        filter_put_head(b.blocks - sizeof(struct sg_filter_head),
+                        b.nblocks, b.seed, count);
+        if (!filter_outgrown(count, b.nblocks))
+            break;
+        expect = (long long)count;
+    }
+    if (count == 0) {
+        /* An empty list needs no filter: the tree is one page. */
+        rc = mdb_del(txn, st->meta, &k, NULL);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    return 0;
+}
+
+/*
+ * filter_add - set the bits of newly listed addresses (raw hashes) in a
+ *   region's filter inside the write transaction that listed them
+ *
+ * The new value is reserved at the same size and the old one copied in.
+ * The old pointer stays readable across that put: pages of the last
+ * committed state are never reused by the transaction that frees them
+ * (they are in the map, unchanged until commit), and a value already
+ * dirty in this transaction is overwritten in place at the same size
+ * (then new == old and nothing is copied). A missing or unreadable
+ * filter, or one outgrown, is rebuilt from the entries (total: the
+ * region's count afterwards).
+ */
+static int
+filter_add(SG_STATE *st, MDB_txn *txn, const char *region,
+           const uint64_t *raw, size_t n, long long total)
+{
+    char key[sizeof(SG_META_SUPPFILTER) + SG_REGION_MAX];
+    struct sg_filter_head hd;
+    const unsigned char *old;
+    unsigned char *blocks;
+    MDB_val k, v;
+    size_t i;
+    int rc;
+
+    if (n == 0)
+        return 0;
+    if (region == NULL
+        || (k.mv_size = filter_key(key, sizeof(key), region,
+                                   strlen(region))) == 0)
+        return EINVAL;
+    k.mv_data = key;
+    rc = mdb_get(txn, st->meta, &k, &v);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    if (rc == MDB_NOTFOUND || filter_open(&v, &hd) == NULL
+        || filter_outgrown(hd.count + n, hd.nblocks))
+        return sg_supp_filter_rebuild(st, txn, region, total);
+    old = v.mv_data;
+    if ((rc = mdb_put(txn, st->meta, &k, &v, MDB_RESERVE)) != 0)
+        return rc;
+    if ((const unsigned char *)v.mv_data != old)
+        memcpy(v.mv_data, old, v.mv_size);
+    blocks = (unsigned char *)v.mv_data + sizeof(hd);
+    for (i = 0; i < n; i++)
+        filter_set(blocks, hd.nblocks, sg_supp_filter_mix(raw[i], hd.seed));
+    filter_put_head(v.mv_data, hd.nblocks, hd.seed, hd.count + n);
+    return 0;
+}
+
+/* lower_hash - the filter hash of an address in any case */
+static uint64_t
+lower_hash(const char *addr, size_t len)
+{
+    char low[SG_ADDR_MAX];
+    size_t i;
+
+    if (len > SG_ADDR_MAX)
+        len = SG_ADDR_MAX;
+    for (i = 0; i < len; i++)
+        low[i] = addr[i] >= 'A' && addr[i] <= 'Z'
+            ? (char)(addr[i] - 'A' + 'a') : addr[i];
+    return sg_supp_filter_hash(low, len);
+}
+
 /* sg_snap_suppressed - an address on the suppression list */
 SG_STATUS
 sg_snap_suppressed(SG_SNAP *snap, const char *region, const char *addr,
                    struct sg_suppressed *out)
 {
     char key[SG_KEY_MAX];
+    const unsigned char *blocks;
     size_t klen, alen;
+    uint64_t h;
     MDB_val k, v;
     int rc;
 
@@ -136,6 +530,13 @@ sg_snap_suppressed(SG_SNAP *snap, const char *region, const char *addr,
         || (klen = sg_state_key(key, sizeof(key), region, addr, alen,
                                 1)) == 0)
         return SG_ERR_NOTFOUND;
+    /* The filter first: "absent" is certain, and the usual answer. */
+    if ((blocks = snap_filter(snap, region)) != NULL) {
+        h = sg_supp_filter_hash(key + klen - alen, alen);
+        if (!filter_has(blocks, snap->fnblocks,
+                        sg_supp_filter_mix(h, snap->fseed)))
+            return SG_ERR_NOTFOUND;
+    }
     k.mv_data = key;
     k.mv_size = klen;
     rc = mdb_get(snap->txn, snap->st->supp, &k, &v);
@@ -336,6 +737,8 @@ sg_state_suppress_add(SG_STATE *st, const char *region, const char *addr,
 {
     struct sg_account acct;
     MDB_txn *txn;
+    long long before;
+    uint64_t raw;
     SG_STATUS s;
     int rc;
 
@@ -357,9 +760,16 @@ sg_state_suppress_add(SG_STATE *st, const char *region, const char *addr,
                         region != NULL ? region : "(none)");
         return SG_ERR_NOTFOUND;
     }
+    before = acct.suppressed;
     if ((rc = put_one(st, txn, region, addr, strlen(addr), reason, when,
                       &acct)) != 0)
         return mdb_fail(st, txn, rc, err, errlen);
+    if (acct.suppressed != before) {
+        raw = lower_hash(addr, strlen(addr));
+        if ((rc = filter_add(st, txn, region, &raw, 1,
+                             acct.suppressed)) != 0)
+            return mdb_fail(st, txn, rc, err, errlen);
+    }
     if ((s = sg_state_account_put(st, txn, region, &acct)) != SG_OK) {
         mdb_txn_abort(txn);
         sg_state_seterr(err, errlen, "%s: cannot update %s", st->path,
@@ -404,7 +814,14 @@ remove_one(SG_STATE *st, MDB_txn *txn, const char *region, const char *addr,
     return 1;
 }
 
-/* sg_state_suppress_remove - take an address off the list */
+/*
+ * sg_state_suppress_remove - take an address off the list
+ *
+ * The region's filter keeps the address's bits: a filter cannot clear
+ * one address's bits without losing others', and a stale bit only sends
+ * a lookup on to the tree, which answers "not listed". The next rebuild
+ * (import, or an add that finds the filter outgrown) drops them.
+ */
 SG_STATUS
 sg_state_suppress_remove(SG_STATE *st, const char *region, const char *addr,
                          int *removed, char *err, size_t errlen)
@@ -531,8 +948,9 @@ sg_state_suppress_import(SG_STATE *st, const char *region, const char *path,
     char *p;
     FILE *fp;
     MDB_txn *txn;
-    long long n = 0, lineno = 0;
-    size_t len;
+    long long n = 0, lineno = 0, before;
+    uint64_t *raw = NULL;       /* filter hashes of new addresses */
+    size_t len, nraw = 0, rawcap = 0;
     int rc, first = 1;
     SG_STATUS s;
 
@@ -571,20 +989,43 @@ sg_state_suppress_import(SG_STATE *st, const char *region, const char *path,
         }
         if ((why = parse_line(p, addr, &reason)) != NULL)
             goto bad;
+        before = acct.suppressed;
         if ((rc = put_one(st, txn, region, addr, strlen(addr), reason, when,
                           &acct)) != 0) {
             fclose(fp);
+            free(raw);
             return mdb_fail(st, txn, rc, err, errlen);
         }
         n++;
+        if (acct.suppressed == before)
+            continue;
+        /* Newly listed: its filter bits are set once, after the loop. */
+        if (nraw == rawcap) {
+            size_t ncap = rawcap ? rawcap * 2 : 1024;
+            uint64_t *np = realloc(raw, ncap * sizeof(*raw));
+
+            if (np == NULL) {
+                fclose(fp);
+                free(raw);
+                return mdb_fail(st, txn, ENOMEM, err, errlen);
+            }
+            raw = np;
+            rawcap = ncap;
+        }
+        raw[nraw++] = lower_hash(addr, strlen(addr));
     }
     if (ferror(fp)) {
         mdb_txn_abort(txn);
         fclose(fp);
+        free(raw);
         sg_state_seterr(err, errlen, "%s: read error", path);
         return SG_ERR_IO;
     }
     fclose(fp);
+    rc = filter_add(st, txn, region, raw, nraw, acct.suppressed);
+    free(raw);
+    if (rc != 0)
+        return mdb_fail(st, txn, rc, err, errlen);
     if ((s = sg_state_account_put(st, txn, region, &acct)) != SG_OK) {
         mdb_txn_abort(txn);
         sg_state_seterr(err, errlen, "%s: cannot update %s", st->path,
@@ -599,6 +1040,7 @@ sg_state_suppress_import(SG_STATE *st, const char *region, const char *path,
 bad:
     mdb_txn_abort(txn);
     fclose(fp);
+    free(raw);
     sg_state_seterr(err, errlen, "%s:%lld: %s", path, lineno, why);
     return SG_ERR_SYNTAX;
 }

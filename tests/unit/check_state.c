@@ -3,6 +3,8 @@
  */
 
 /* System headers. */
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -740,6 +742,341 @@ START_TEST(test_reason_and_path)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The suppression filter (state_int.h)                                */
+/* ------------------------------------------------------------------ */
+
+/* A growing text buffer for generated snapshots and bulk files. */
+struct text {
+    char *buf;
+    size_t len;
+    size_t cap;
+};
+
+/* text_add - append formatted text */
+static void
+text_add(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    for (;;) {
+        va_start(ap, fmt);
+        n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        ck_assert_int_ge(n, 0);
+        if (t->len + (size_t)n < t->cap)
+            break;
+        t->cap = t->cap ? t->cap * 2 : 65536;
+        t->buf = realloc(t->buf, t->cap);
+        ck_assert_ptr_nonnull(t->buf);
+    }
+    t->len += (size_t)n;
+}
+
+/* test_rand - xorshift64*: deterministic pseudo-random numbers */
+static uint64_t
+test_rand(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+/*
+ * gen_addr - member i of a generated list, in one of four spellings
+ *   (case 0 as listed; the others change the case of some letters)
+ */
+static const char *
+gen_addr(char *buf, size_t size, const char *tag, unsigned i, int spelling)
+{
+    static const char *const form[] = {
+        "%s.User%u@Host%u.Example", "%s.user%u@host%u.example",
+        "%s.USER%u@HOST%u.EXAMPLE", "%s.uSeR%u@hOsT%u.eXaMpLe",
+    };
+    char t[16];
+    size_t j;
+
+    /* The tag's case changes too: it is part of the address. */
+    snprintf(t, sizeof(t), "%s", tag);
+    for (j = 0; t[j] != '\0'; j++)
+        if (spelling == 2 && t[j] >= 'a' && t[j] <= 'z')
+            t[j] = (char)(t[j] - 'a' + 'A');
+    snprintf(buf, size, form[spelling & 3], t, i * 7919u + 13u, i % 997u);
+    return buf;
+}
+
+/*
+ * import_generated - replace the state with us-east-1 listing n
+ *   generated addresses (tag "imp") and eu-west-1 listing one, or none
+ *   when eu_empty
+ */
+static void
+import_generated(unsigned n, int eu_empty)
+{
+    struct text t = { NULL, 0, 0 };
+    char err[512] = "", a[128];
+    unsigned i;
+    SG_STATUS s;
+
+    text_add(&t, "{\"sesgate_state\": 1, \"regions\": {\"us-east-1\": "
+             "{\"suppressed\": [");
+    for (i = 0; i < n; i++)
+        text_add(&t, "%s{\"EmailAddress\": \"%s\", \"Reason\": \"%s\", "
+                 "\"LastUpdateTime\": 1}", i ? "," : "",
+                 gen_addr(a, sizeof(a), "imp", i, (int)(i & 1)),
+                 i % 3 ? "BOUNCE" : "COMPLAINT");
+    text_add(&t, "]}, \"eu-west-1\": {\"suppressed\": [%s]}}}",
+             eu_empty ? "" : "{\"EmailAddress\": \"one@eu.example\", "
+             "\"Reason\": \"BOUNCE\", \"LastUpdateTime\": 1}");
+    s = sg_state_import_buf(st, "generated", t.buf, t.len, err,
+                            sizeof(err));
+    free(t.buf);
+    ck_assert_msg(s == SG_OK, "import: got %s, want OK (%s)",
+                  sg_strerror(s), err);
+}
+
+/*
+ * assert_listed - every generated address tag/0..n-1 is found in every
+ *   spelling, and the filter (when there is one) says "maybe"
+ */
+static void
+assert_listed(const char *region, const char *tag, unsigned n, int want)
+{
+    struct sg_suppressed sp;
+    char a[128];
+    unsigned i;
+    int spelling, f;
+    SG_STATUS s;
+
+    begin();
+    for (i = 0; i < n; i++) {
+        for (spelling = 0; spelling < 4; spelling++) {
+            gen_addr(a, sizeof(a), tag, i, spelling);
+            s = sg_snap_suppressed(snap, region, a, &sp);
+            ck_assert_msg(s == (want ? SG_OK : SG_ERR_NOTFOUND),
+                          "%s %s: got %s, want %s", region, a,
+                          sg_strerror(s), want ? "OK" : "not found");
+            f = sg_supp_filter_test(snap, region, a);
+            ck_assert_msg(!want || f != 0, "%s %s: filter got absent, "
+                          "want maybe", region, a);
+        }
+    }
+    sg_snap_end(snap);
+}
+
+/* filter_state - what the filter of a region says of an address */
+static int
+filter_state(const char *region, const char *addr)
+{
+    int f;
+
+    begin();
+    f = sg_supp_filter_test(snap, region, addr);
+    sg_snap_end(snap);
+    return f;
+}
+
+/* write_bulk - a bulk file of generated addresses tag/0..n-1 */
+static void
+write_bulk(const char *path, const char *tag, unsigned n)
+{
+    struct text t = { NULL, 0, 0 };
+    char a[128];
+    unsigned i;
+
+    text_add(&t, "EmailAddress,Reason\n");
+    for (i = 0; i < n; i++)
+        text_add(&t, "%s,%s\n", gen_addr(a, sizeof(a), tag, i, (int)(i % 4)),
+                 i & 1 ? "BOUNCE" : "COMPLAINT");
+    write_file(path, t.buf);
+    free(t.buf);
+}
+
+START_TEST(test_filter_no_false_negatives)
+{
+    char err[512] = "", a[128];
+    long long added;
+    unsigned i;
+    SG_STATUS s;
+
+    /* Import builds it. */
+    import_generated(3000, 0);
+    assert_listed("us-east-1", "imp", 3000, 1);
+    ck_assert_int_eq(filter_state("us-east-1", "nobody@example.net") >= 0,
+                     1);
+    /* Adds: one block for eu-west-1 at first, rebuilt as it outgrows. */
+    for (i = 0; i < 150; i++) {
+        s = sg_state_suppress_add(st, "eu-west-1",
+                                  gen_addr(a, sizeof(a), "add", i,
+                                           (int)(i % 4)),
+                                  SG_SUPP_BOUNCE, 5, err, sizeof(err));
+        ck_assert_msg(s == SG_OK, "add %s: got %s, want OK (%s)", a,
+                      sg_strerror(s), err);
+        if (i % 50 == 49)
+            assert_listed("eu-west-1", "add", i + 1, 1);
+    }
+    ck_assert_int_eq(is_suppressed("eu-west-1", "ONE@eu.example"), 1);
+    ck_assert_int_eq(supp_count("eu-west-1"), 151);
+    /* Bulk imports: one that fits the filter, one that outgrows it. */
+    write_bulk(path_in("bulk1.txt"), "bulka", 1000);
+    s = sg_state_suppress_import(st, "us-east-1", path_in("bulk1.txt"), 7,
+                                 &added, err, sizeof(err));
+    ck_assert_msg(s == SG_OK && added == 1000, "bulk: got %s %lld, want OK "
+                  "1000 (%s)", sg_strerror(s), added, err);
+    write_bulk(path_in("bulk2.txt"), "bulkb", 6000);
+    s = sg_state_suppress_import(st, "us-east-1", path_in("bulk2.txt"), 7,
+                                 &added, err, sizeof(err));
+    ck_assert_msg(s == SG_OK && added == 6000, "bulk: got %s %lld, want OK "
+                  "6000 (%s)", sg_strerror(s), added, err);
+    assert_listed("us-east-1", "imp", 3000, 1);
+    assert_listed("us-east-1", "bulka", 1000, 1);
+    assert_listed("us-east-1", "bulkb", 6000, 1);
+    assert_listed("eu-west-1", "add", 150, 1);
+    ck_assert_int_eq(supp_count("us-east-1"), 10000);
+    /* Other regions' entries stay out of a region's answers. */
+    assert_listed("eu-west-1", "bulka", 1000, 0);
+}
+END_TEST
+
+START_TEST(test_filter_removed)
+{
+    char err[512] = "", a[128];
+    unsigned i;
+    int removed;
+    SG_STATUS s;
+
+    import_generated(2000, 0);
+    /* Every other one of the first 400. */
+    for (i = 0; i < 400; i += 2) {
+        s = sg_state_suppress_remove(st, "us-east-1",
+                                     gen_addr(a, sizeof(a), "imp", i, 2),
+                                     &removed, err, sizeof(err));
+        ck_assert_msg(s == SG_OK && removed == 1, "remove %s: got %s %d, "
+                      "want OK 1 (%s)", a, sg_strerror(s), removed, err);
+    }
+    /* The bits stay; the tree decides. */
+    ck_assert_int_eq(filter_state("us-east-1",
+                                  gen_addr(a, sizeof(a), "imp", 0, 0)), 1);
+    for (i = 0; i < 2000; i++) {
+        int gone = i < 400 && i % 2 == 0;
+
+        ck_assert_msg(is_suppressed("us-east-1",
+                                    gen_addr(a, sizeof(a), "imp", i,
+                                             (int)(i % 4)))
+                      == !gone, "%s: got %s, want %s", a,
+                      gone ? "listed" : "not listed",
+                      gone ? "not listed" : "listed");
+    }
+    ck_assert_int_eq(supp_count("us-east-1"), 1800);
+    /* A re-add of a removed address is found again. */
+    s = sg_state_suppress_add(st, "us-east-1",
+                              gen_addr(a, sizeof(a), "imp", 0, 0),
+                              SG_SUPP_BOUNCE, 5, err, sizeof(err));
+    ck_assert_int_eq(s, SG_OK);
+    ck_assert_int_eq(is_suppressed("us-east-1", a), 1);
+}
+END_TEST
+
+/* drop_filters - delete every region's filter: a store from before */
+static void
+drop_filters(void)
+{
+    static const char pfx[] = SG_META_SUPPFILTER;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, n = 0;
+
+    ck_assert_int_eq(mdb_txn_begin(st->env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_cursor_open(txn, st->meta, &cur), 0);
+    k.mv_data = (void *)pfx;
+    k.mv_size = sizeof(pfx) - 1;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < sizeof(pfx) - 1
+            || memcmp(k.mv_data, pfx, sizeof(pfx) - 1) != 0)
+            break;
+        ck_assert_int_eq(mdb_cursor_del(cur, 0), 0);
+        n++;
+    }
+    mdb_cursor_close(cur);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    ck_assert_msg(n > 0, "got no filters to drop, want some");
+}
+
+START_TEST(test_filter_absent)
+{
+    char err[512] = "";
+    SG_STATUS s;
+
+    /* A region with an empty list has none; lookups use the tree. */
+    import_generated(500, 1);
+    ck_assert_int_eq(filter_state("eu-west-1", "one@eu.example"), -1);
+    ck_assert_int_eq(is_suppressed("eu-west-1", "one@eu.example"), 0);
+    s = sg_state_suppress_add(st, "eu-west-1", "One@EU.example",
+                              SG_SUPP_BOUNCE, 5, err, sizeof(err));
+    ck_assert_int_eq(s, SG_OK);
+    ck_assert_int_eq(filter_state("eu-west-1", "one@eu.EXAMPLE"), 1);
+    ck_assert_int_eq(is_suppressed("eu-west-1", "ONE@eu.example"), 1);
+    /* A store written before filters: the tree alone, same answers. */
+    drop_filters();
+    ck_assert_int_eq(filter_state("us-east-1", "nobody@example.net"), -1);
+    assert_listed("us-east-1", "imp", 500, 1);
+    ck_assert_int_eq(is_suppressed("us-east-1", "nobody@example.net"), 0);
+    /* Its first add builds one that covers the older entries too. */
+    s = sg_state_suppress_add(st, "us-east-1", "late@example.net",
+                              SG_SUPP_COMPLAINT, 5, err, sizeof(err));
+    ck_assert_int_eq(s, SG_OK);
+    ck_assert_int_eq(filter_state("us-east-1", "Late@example.net"), 1);
+    assert_listed("us-east-1", "imp", 500, 1);
+    /* The lists emptied by removal: the filter stays, the tree says no. */
+    s = sg_state_suppress_remove(st, "eu-west-1", "one@eu.example", NULL,
+                                 err, sizeof(err));
+    ck_assert_int_eq(s, SG_OK);
+    ck_assert_int_eq(is_suppressed("eu-west-1", "one@eu.example"), 0);
+    /* The one-snapshot cache follows a change of region. */
+    begin();
+    ck_assert_int_eq(sg_supp_filter_test(snap, "us-east-1",
+                                         "late@example.net"), 1);
+    ck_assert_int_eq(sg_supp_filter_test(snap, "ap-south-1",
+                                         "late@example.net"), -1);
+    ck_assert_int_eq(sg_supp_filter_test(snap, "US-EAST-1",
+                                         "late@example.net"), 1);
+    sg_snap_end(snap);
+}
+END_TEST
+
+START_TEST(test_filter_fp_rate)
+{
+    struct sg_suppressed sp;
+    uint64_t seed = 0x853c49e6748fea9bull;
+    char a[128];
+    unsigned i, fp = 0, n = 100000;
+    int f;
+
+    import_generated(10000, 0);
+    begin();
+    for (i = 0; i < n; i++) {
+        uint64_t r = test_rand(&seed);
+
+        snprintf(a, sizeof(a), "x%08x.%u@d%u.example", (unsigned)r,
+                 (unsigned)(r >> 32) % 100000u, (unsigned)(r >> 48));
+        f = sg_supp_filter_test(snap, "us-east-1", a);
+        ck_assert_msg(f >= 0, "got no filter, want one");
+        fp += (unsigned)f;
+        ck_assert_msg(sg_snap_suppressed(snap, "us-east-1", a, &sp)
+                      == SG_ERR_NOTFOUND, "%s: got listed, want not", a);
+    }
+    sg_snap_end(snap);
+    ck_assert_msg(fp * 100 < n, "got %u false positives in %u (%.3f%%), "
+                  "want under 1%%", fp, n, 100.0 * fp / n);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+
 #define ROWS(a) (int)(sizeof(a) / sizeof((a)[0]))
 
 Suite *
@@ -776,6 +1113,15 @@ sg_state_suite(void)
     tcase_add_test(tc, test_suppressed_each);
     tcase_add_loop_test(tc, test_parse_time, 0, ROWS(time_rows));
     tcase_add_test(tc, test_reason_and_path);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("filter");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_filter_no_false_negatives);
+    tcase_add_test(tc, test_filter_removed);
+    tcase_add_test(tc, test_filter_absent);
+    tcase_add_test(tc, test_filter_fp_rate);
     suite_add_tcase(s, tc);
     return s;
 }
