@@ -12,7 +12,13 @@
  *   meta   "format", "imported_at", "source", "top" (unknown top-level
  *          snapshot fields as JSON), "region/R" (per region summary:
  *          struct sg_account in binary + counts), "regionjson/R" (the
- *          region's account object and unknown fields as JSON)
+ *          region's account object and unknown fields as JSON),
+ *          "suppfilter/R" (a blocked Bloom filter of the region's
+ *          suppressed addresses, written in the same transaction as
+ *          the entries: a lookup of an address that is not listed —
+ *          the common case — never touches the B-tree; removals leave
+ *          their bits set, which only costs a B-tree lookup; layout in
+ *          state_int.h)
  *   ident  "R\tNAME" -> flags + the entry's JSON; NAME is the
  *          lower-cased domain, or an address with its domain lower-cased
  *          and its local part as given (address identities are
