@@ -123,6 +123,9 @@ extern int ctl_cmd_check(struct ctl_ctx *ctx, int argc, char **argv);
 extern int ctl_cmd_suppress(struct ctl_ctx *ctx, int argc, char **argv);
 extern int ctl_cmd_config(struct ctl_ctx *ctx, int argc, char **argv);
 extern int ctl_cmd_quota(struct ctl_ctx *ctx, int argc, char **argv);
+extern int ctl_cmd_lint(struct ctl_ctx *ctx, int argc, char **argv);
+extern int ctl_cmd_dns(struct ctl_ctx *ctx, int argc, char **argv);
+extern int ctl_cmd_policy_test(struct ctl_ctx *ctx, int argc, char **argv);
 extern int ctl_cmd_sync(struct ctl_ctx *ctx, int argc, char **argv);
 extern int ctl_cmd_smtp_password(struct ctl_ctx *ctx, int argc,
                                  char **argv);

@@ -957,7 +957,7 @@ dns_region(SG_SNAP *snap, const char *region, const char *domain,
         if (json_is_array(toks) && json_array_size(toks) > 0) {
             json_array_foreach(toks, i, t) {
                 if (json_is_string(t))
-                    out_line(d, 1, "%s._domainkey.%s.\tIN\tCNAME\t%s.%s.",
+                    out_line(d, 1, "%s._domainkey.%s.  IN  CNAME  %s.%s.",
                              json_string_value(t), domain,
                              json_string_value(t), zone);
             }
@@ -970,9 +970,9 @@ dns_region(SG_SNAP *snap, const char *region, const char *domain,
             mf = json_object_get(e, "MailFromDomainAttributes");
         mdom = jstr(mf, "MailFromDomain");
         if (mdom != NULL && *mdom != '\0') {
-            out_line(d, 1, "%s.\tIN\tMX\t10 feedback-smtp.%s.amazonses.com.",
+            out_line(d, 1, "%s.  IN  MX  10 feedback-smtp.%s.amazonses.com.",
                      mdom, region);
-            out_line(d, 1, "%s.\tIN\tTXT\t\"v=spf1 include:amazonses.com "
+            out_line(d, 1, "%s.  IN  TXT  \"v=spf1 include:amazonses.com "
                      "~all\"", mdom);
         }
         json_decref(e);
@@ -999,7 +999,7 @@ dns_region(SG_SNAP *snap, const char *region, const char *domain,
         }
         json_decref(root);
         if (receives)
-            out_line(d, 1, "%s.\tIN\tMX\t10 inbound-smtp.%s.amazonaws.com.",
+            out_line(d, 1, "%s.  IN  MX  10 inbound-smtp.%s.amazonaws.com.",
                      domain, region);
     }
     return SG_OK;
