@@ -45,6 +45,13 @@ extern int mlfi_cfg_load(const char *path, char *err, size_t errlen);
  */
 extern const SG_CONF *mlfi_cfg_conf(void);
 
+/*
+ * mlfi_set_tcp_port - the TCP port the milter listens on (inet:PORT@..),
+ *   so that the callbacks can find the MTA's socket and ACK at once
+ *   (see quickack in mlfi.c); not called for unix sockets
+ */
+extern void mlfi_set_tcp_port(int port);
+
 /* mlfi_cfg_shutdown - drop the current configuration (at exit) */
 extern void mlfi_cfg_shutdown(void);
 

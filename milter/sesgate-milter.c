@@ -373,6 +373,9 @@ main(int argc, char **argv)
     if (smfi_setbacklog(256) != MI_SUCCESS)
         sg_log(SG_LOG_WARNING, "smfi_setbacklog failed");
     path = socket_path(sock);
+    if (strncasecmp(sock, "inet:", 5) == 0
+        || strncasecmp(sock, "inet6:", 6) == 0)
+        mlfi_set_tcp_port(atoi(strchr(sock, ':') + 1));
     if (path != NULL)
         remove_stale_socket(path);
     if (smfi_opensocket(true) != MI_SUCCESS)

@@ -15,7 +15,7 @@
 # before and after.
 #
 # Environment: MESSAGES (5000), RCPTS (5), SESSIONS ("10 50"), RUNS (3),
-#   top_builddir/top_srcdir as for the tests.
+#   CONFIGS (all of the above), top_builddir/top_srcdir as for the tests.
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
@@ -116,6 +116,9 @@ CF
     sleep 1
     configs="$configs opendkim-inet opendkim-unix"
 fi
+
+# CONFIGS limits the run (e.g. CONFIGS="bare sesgate-inet").
+[ -n "${CONFIGS:-}" ] && configs=$CONFIGS
 
 # milters_of CONFIG - the smtpd_milters value
 milters_of() {
