@@ -15,9 +15,13 @@ libhiredis-dev check"
 # Tests and tools: real peers, fuzzing, benchmarks.
 TEST_PKGS="lmdb-utils clang libclang-rt-14-dev valgrind python3
 postfix postfix-lmdb swaks miltertest redis-server procps iproute2 time jq"
+# Packaging: "make deb" (dpkg-buildpackage, debhelper), lintian, "make
+# rpm" as a smoke test (rpm), systemd-analyze verify/security (systemd),
+# and the install test (tests/install/t-install.sh).
+PKG_PKGS="debhelper dpkg-dev fakeroot lintian rpm systemd"
 
 missing=""
-for p in $BUILD_PKGS $TEST_PKGS; do
+for p in $BUILD_PKGS $TEST_PKGS $PKG_PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
         | grep -q 'install ok installed'; then
         missing="$missing $p"
