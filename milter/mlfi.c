@@ -80,6 +80,9 @@ struct mlfi_msg {
     char qid[32];               /* macro i, "" until known */
     char first_rcpt[SG_ADDR_MAX + 1];
     char added_cs[80];          /* configuration set to add, "" none */
+    int eoh_refused;            /* the EOH verdict is a refusal that is
+                                 * answered at EOM (SMFIP_NR_EOH) */
+    struct sg_verdict eoh_verdict;
     struct mlfi_hdrs hdrs;
 };
 
@@ -89,6 +92,7 @@ struct mlfi_conn {
     SG_SNAP *snap;
     int fd;                     /* the MTA's TCP socket, -1 if unknown
                                  * or not TCP (see quickack) */
+    unsigned long steps;        /* SMFIP_* negotiated */
     unsigned long id;           /* for transaction ids */
     unsigned long nmsg;
     char host[256];
@@ -494,18 +498,24 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     if (c->cfg->conf->milter_default_config_set[0] != '\0')
         *pf0 |= SMFIF_ADDHDRS & f0;
     /*
-     * Steps not used: HELO, unknown commands, header replies (headers
-     * are only collected; the decision is at EOH) and, unless the size
-     * is measured here, the body. DATA is kept on purpose: replying to
-     * it makes the MTA flush its DATA-macro packet together with the
-     * DATA command and read our answer, instead of leaving a lone macro
-     * packet that its next write (the first header) waits behind for
-     * our host's delayed ACK (40 ms over TCP, harness-notes.md).
+     * Steps not used: HELO, DATA (the queue id comes with the EOH and
+     * EOM macros too), unknown commands and, unless the size is
+     * measured here, the body. Steps without a reply: connect (nothing
+     * to refuse there), headers (only collected), end of headers (its
+     * refusal is answered at EOM: for the SMTP client both come after
+     * the final dot anyway) and body chunks (counted; the size is
+     * decided at EOM). Each reply saved is a round trip per message.
+     * The packets the MTA then writes back to back are ACKed at once
+     * over TCP (quickack), so Nagle on the MTA side does not stall them.
      */
-    want = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NOHREPL;
+    want = SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NOHREPL
+           | SMFIP_NR_CONN | SMFIP_NR_EOH;
     if (!c->cfg->conf->milter_count_body)
         want |= SMFIP_NOBODY;
+    else
+        want |= SMFIP_NR_BODY;
     *pf1 = want & f1;
+    c->steps = *pf1;
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;
@@ -530,7 +540,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
     if (a == NULL || inet_ntop(hostaddr->sa_family, a, c->addr,
                                sizeof(c->addr)) == NULL)
         snprintf(c->addr, sizeof(c->addr), "unknown");
-    return SMFIS_CONTINUE;
+    return (c->steps & SMFIP_NR_CONN) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* mlfi_envfrom - MAIL FROM: region, sender, declared size */
@@ -693,6 +703,14 @@ mlfi_eoh(SMFICTX *ctx)
             return internal_error(ctx, c, "END-OF-HEADERS", st,
                                   sg_snap_error(c->snap));
     }
+    if (c->steps & SMFIP_NR_EOH) {
+        /* No reply now: a refusal is answered at EOM. */
+        if (v.action != SG_ACCEPT) {
+            c->msg.eoh_verdict = v;
+            c->msg.eoh_refused = 1;
+        }
+        return SMFIS_NOREPLY;
+    }
     if (v.action == SG_ACCEPT)
         return SMFIS_CONTINUE;
     rc = refuse(ctx, c, "END-OF-HEADERS", NULL, &v);
@@ -710,7 +728,15 @@ mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
     (void)chunk;
     quickack(c);
-    if (c == NULL || !c->msg.active)
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    if (c->steps & SMFIP_NR_BODY) {
+        /* Counted only; the size is decided at EOM. */
+        if (c->msg.active)
+            c->msg.size += (long long)len;
+        return SMFIS_NOREPLY;
+    }
+    if (!c->msg.active)
         return SMFIS_CONTINUE;
     c->msg.size += (long long)len;
     if (c->msg.size <= c->cfg->conf->message_size_limit)
@@ -742,6 +768,11 @@ mlfi_eom(SMFICTX *ctx)
                               "no message");
     if ((qid = smfi_getsymval(ctx, sym_i)) != NULL)
         snprintf(c->msg.qid, sizeof(c->msg.qid), "%s", qid);
+    if (c->msg.eoh_refused) {
+        rc = refuse(ctx, c, "END-OF-HEADERS", NULL, &c->msg.eoh_verdict);
+        msg_reset(c);
+        return rc;
+    }
     size = c->cfg->conf->milter_count_body ? c->msg.size : c->msg.declared;
     memset(&v, 0, sizeof(v));
     sg_decide_size(c->cfg->conf, size, &v);

@@ -61,5 +61,7 @@ conn = open()
 step(conn, "MAIL", SMFIR_CONTINUE, mt.mailfrom, "<a@eu.example.com>")
 step(conn, "RCPT", SMFIR_CONTINUE, mt.rcptto, "<b@example.net>")
 step(conn, "From", SMFIR_CONTINUE, mt.header, "From", "a@eu.example.com")
-step(conn, "EOH", SMFIR_REPLYCODE, mt.eoh)
+-- No reply at EOH (SMFIP_NR_EOH): the refusal comes at EOM.
+step(conn, "EOH", SMFIR_CONTINUE, mt.eoh)
+step(conn, "EOM", SMFIR_REPLYCODE, mt.eom)
 mt.disconnect(conn)

@@ -40,7 +40,9 @@ step(conn, "From", SMFIR_CONTINUE, mt.header, "From", "alice@example.com")
 -- "marketing" exists in eu-west-1 only.
 step(conn, "set", SMFIR_CONTINUE, mt.header, "X-SES-CONFIGURATION-SET",
      "marketing")
-step(conn, "EOH", SMFIR_REPLYCODE, mt.eoh)
+-- No reply at EOH (SMFIP_NR_EOH): the refusal comes at EOM.
+step(conn, "EOH", SMFIR_CONTINUE, mt.eoh)
+step(conn, "EOM", SMFIR_REPLYCODE, mt.eom)
 mt.disconnect(conn)
 
 conn = open()

@@ -39,5 +39,7 @@ step(conn, "RCPT", SMFIR_CONTINUE, mt.rcptto, "<bob@example.com>")
 step(conn, "From", SMFIR_CONTINUE, mt.header, "From", "alice@example.com")
 step(conn, "tags", SMFIR_CONTINUE, mt.header, "X-SES-MESSAGE-TAGS",
      "campaign=spring, kind=two words")
-step(conn, "EOH", SMFIR_REPLYCODE, mt.eoh)
+-- No reply at EOH (SMFIP_NR_EOH): the refusal comes at EOM.
+step(conn, "EOH", SMFIR_CONTINUE, mt.eoh)
+step(conn, "EOM", SMFIR_REPLYCODE, mt.eom)
 mt.disconnect(conn)

@@ -42,7 +42,15 @@ mt.macro(conn, SMFIC_DATA, "i", "4QID02")
 step(conn, "From", SMFIR_CONTINUE, mt.header, "From",
      "Ann Other <ann@unverified.example>, alice@example.com,\n\tcarl@pending.example")
 step(conn, "Sender", SMFIR_CONTINUE, mt.header, "Sender", "x@bad.example")
-step(conn, "EOH", SMFIR_REPLYCODE, mt.eoh)
+-- No reply at EOH (SMFIP_NR_EOH): the refusal comes at EOM.
+step(conn, "EOH", SMFIR_CONTINUE, mt.eoh)
+step(conn, "EOM", SMFIR_REPLYCODE, mt.eom)
+check(mt.eom_check(conn, MT_SMTPREPLY, "554", "5.7.1",
+                   "Message rejected: Email address is not verified. "
+                   .. "The following identities failed the check in "
+                   .. "region US-EAST-1: Ann Other <ann@unverified.example>, "
+                   .. "ann@unverified.example, carl@pending.example, "
+                   .. "x@bad.example"), "EOM reply text")
 mt.disconnect(conn)
 
 -- Return-Path (Sendmail passes it; Postfix drops it in cleanup).
@@ -53,7 +61,9 @@ mt.macro(conn, SMFIC_DATA, "i", "4QID03")
 step(conn, "Return-Path", SMFIR_CONTINUE, mt.header, "Return-Path",
      "<rp@unverified.example>")
 step(conn, "From", SMFIR_CONTINUE, mt.header, "From", "alice@example.com")
-step(conn, "EOH", SMFIR_REPLYCODE, mt.eoh)
+-- No reply at EOH (SMFIP_NR_EOH): the refusal comes at EOM.
+step(conn, "EOH", SMFIR_CONTINUE, mt.eoh)
+step(conn, "EOM", SMFIR_REPLYCODE, mt.eom)
 mt.disconnect(conn)
 
 -- A verified From with a display name passes.

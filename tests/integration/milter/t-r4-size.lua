@@ -43,7 +43,11 @@ step(conn, "RCPT", SMFIR_CONTINUE, mt.rcptto, "<a@example.net>")
 mt.macro(conn, SMFIC_DATA, "i", "4QID04")
 step(conn, "From", SMFIR_CONTINUE, mt.header, "From", "a@eu.example.com")
 step(conn, "EOH", SMFIR_CONTINUE, mt.eoh)
-step(conn, "body", SMFIR_REPLYCODE, mt.bodystring, string.rep("x", 1200))
+-- Body chunks are counted without a reply (SMFIP_NR_BODY).
+step(conn, "body", SMFIR_CONTINUE, mt.bodystring, string.rep("x", 1200))
+step(conn, "EOM", SMFIR_REPLYCODE, mt.eom)
+check(mt.eom_check(conn, MT_SMTPREPLY, "552", "5.3.4",
+                   "Message is too long."), "EOM reply text")
 mt.disconnect(conn)
 
 -- Within the limit: accepted.
