@@ -18,6 +18,12 @@
 #   assert_err_match RE   stderr matches the extended regular expression
 #   assert_out_lines N    stdout has N lines
 #   sg_summary            "N passed, M failed"; exit 1 if any failed
+#   sg_vg CMD ARGS...     run CMD, under $SESGATE_VALGRIND when set
+#
+# SESGATE_VALGRIND (tests/run-all.sh sets it for one pass) is a command
+# prefix, e.g. "valgrind --leak-check=full --log-file=DIR/%p.log": the
+# project's own programs (sesgatectl, sesgate-policyd, sesgate-milter)
+# that sg_run or sg_vg starts run under it; peers and tools never do.
 #
 # Every assertion counts as one test. A failure prints the command, its
 # exit status, stdout and stderr, so the .log file says what went wrong.
@@ -68,10 +74,20 @@ sg_case() {
     sg_casename=$1
 }
 
+# sg_vg - run a command; one of ours under $SESGATE_VALGRIND when set
+sg_vg() {
+    case ${SESGATE_VALGRIND:+x}:${1##*/} in
+    x:sesgatectl | x:sesgate-policyd | x:sesgate-milter)
+        # shellcheck disable=SC2086
+        $SESGATE_VALGRIND "$@" ;;
+    *) "$@" ;;
+    esac
+}
+
 # sg_run - run a command, keeping its output and exit status
 sg_run() {
     sg_cmd="$*"
-    "$@" >"$sg_tmp/stdout" 2>"$sg_tmp/stderr"
+    sg_vg "$@" >"$sg_tmp/stdout" 2>"$sg_tmp/stderr"
     sg_rc=$?
 }
 

@@ -26,6 +26,10 @@
 #   pf_sink_rcpts                recipients that reached the sink, one
 #                                per line, sorted
 #   pf_sink_reset                forget what the sink received so far
+#   sg_vg CMD ARGS...            run CMD, one of ours under
+#                                $SESGATE_VALGRIND when set (lib.sh)
+#   pf_vg_argv TEXT              master.cf text with each "argv=" of
+#                                ours prefixed the same way
 #
 # Postfix runs as root-started master with mail_owner postfix; the temp
 # dir must be reachable by the postfix user (mode 0755 on the path).
@@ -37,6 +41,30 @@ PF_SMTP_PORT=
 PF_SINK_PORT=
 PF_OUT=
 PF_RC=
+
+# sg_vg - run a command; one of ours under $SESGATE_VALGRIND when set
+# (the same helper as lib.sh's, for scripts that source only this file)
+if ! command -v sg_vg >/dev/null 2>&1; then
+sg_vg() {
+    case ${SESGATE_VALGRIND:+x}:${1##*/} in
+    x:sesgatectl | x:sesgate-policyd | x:sesgate-milter)
+        # shellcheck disable=SC2086
+        $SESGATE_VALGRIND "$@" ;;
+    *) "$@" ;;
+    esac
+}
+fi
+
+# pf_vg_argv - prefix master.cf "argv=PROGRAM" of ours with the
+# SESGATE_VALGRIND command (spawn(8) services); unchanged without it
+pf_vg_argv() {
+    if [ -n "${SESGATE_VALGRIND:-}" ]; then
+        printf '%s\n' "$1" | sed -E \
+            "s|argv=([^ ]*/sesgate-[a-z]+)|argv=$SESGATE_VALGRIND \\1|"
+    else
+        printf '%s\n' "$1"
+    fi
+}
 
 # pf_free_port - a TCP port on 127.0.0.1 that nothing listens on now
 pf_free_port() {

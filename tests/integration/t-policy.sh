@@ -175,7 +175,7 @@ state_dir = $dir/state
 policyd_user = nobody
 policyd_socket_group = postfix
 CONF
-    "$ctl" -c "$dir/sesgate.conf" import "$dir/state.json" >/dev/null ||
+    sg_vg "$ctl" -c "$dir/sesgate.conf" import "$dir/state.json" >/dev/null ||
         return 1
     # The daemon runs as nobody: it reads the store, writes quota.db.
     chown -R nobody "$dir/state"
@@ -186,11 +186,14 @@ CONF
 start_daemon() {
     local dir=$1 listen=$2
     shift 2
-    env "$@" "$policyd" -c "$dir/sesgate.conf" -f -l "$listen" \
-        >>"$dir/policyd.log" 2>&1 &
+    # Under SESGATE_VALGRIND (run-all.sh's valgrind pass) the daemon
+    # runs in valgrind, which execs in place: $! is still its pid.
+    # shellcheck disable=SC2086
+    env "$@" ${SESGATE_VALGRIND:-} "$policyd" -c "$dir/sesgate.conf" -f \
+        -l "$listen" >>"$dir/policyd.log" 2>&1 &
     daemon_pid=$!
     local i
-    for i in $(seq 1 50); do
+    for i in $(seq 1 300); do
         grep -q 'listening on' "$dir/policyd.log" 2>/dev/null && return 0
         sleep 0.1
     done
@@ -328,8 +331,9 @@ for mode in inet unix spawn; do
         ;;
     spawn)
         main=$($snippet main-spawn NAME=sesgate)
-        master=$($snippet master-spawn NAME=sesgate USER=nobody \
-            SBINDIR="$top_builddir/policy" CONF="$D/sesgate.conf")
+        master=$(pf_vg_argv "$($snippet master-spawn NAME=sesgate \
+            USER=nobody SBINDIR="$top_builddir/policy" \
+            CONF="$D/sesgate.conf")")
         ;;
     esac
     if ! pf_start "$D/pf" "$main" "$master"; then
