@@ -292,6 +292,41 @@ open_dbis(SG_STATE *st, int create)
     return mdb_txn_commit(txn);
 }
 
+/*
+ * check_intact - whether the data file holds every page its newest meta
+ *   page names
+ *
+ * LMDB maps the file and follows page numbers without checking them
+ * against the file's size: a store cut short (a copy or a restore that
+ * stopped, a file system that filled) kills the reader with SIGBUS on
+ * its first lookup. A store whose last page lies past the end of the
+ * file is refused here instead, so that the daemons answer per
+ * on_state_error and the tools say what is wrong. Returns 0, or -1
+ * with err set.
+ */
+static int
+check_intact(SG_STATE *st, char *err, size_t errlen)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    struct stat sb;
+    mdb_filehandle_t fd;
+    unsigned long long need;
+
+    if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0
+        || mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
+        return 0;               /* nothing to judge by */
+    need = ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize;
+    if ((unsigned long long)sb.st_size < need) {
+        sg_state_seterr(err, errlen, "%s is damaged: %lld bytes long, its "
+                        "pages need %llu (truncated?): run sesgatectl "
+                        "import to rebuild it", st->path,
+                        (long long)sb.st_size, need);
+        return -1;
+    }
+    return 0;
+}
+
 /* sg_state_open - open the store in a state directory */
 SG_STATE *
 sg_state_open(const char *dir, int flags, long long map_size, char *err,
@@ -341,9 +376,29 @@ sg_state_open(const char *dir, int flags, long long map_size, char *err,
                                      : SG_STATE_MAP_DEFAULT)) != 0
         || (rc = mdb_env_set_maxreaders(st->env, 1024)) != 0
         || (rc = mdb_env_set_maxdbs(st->env, 8)) != 0
-        || (rc = mdb_env_open(st->env, st->path, envfl, 0640)) != 0) {
-        sg_state_seterr(err, errlen, "cannot open %s: %s", st->path,
-                        mdb_strerror(rc));
+        || (rc = mdb_env_open(st->env, st->path, envfl, 0640)) != 0
+        || (rc = check_intact(st, err, errlen)) != 0) {
+        if (rc != -1)
+            sg_state_seterr(err, errlen, "cannot open %s: %s%s", st->path,
+                            mdb_strerror(rc), rc == MDB_INVALID
+                            || rc == MDB_CORRUPTED ? ": run sesgatectl "
+                            "import to rebuild it" : "");
+        /* An importer rebuilds a damaged store: the file is moved
+         * aside (kept for a post-mortem) and a new one created. */
+        if ((flags & SG_STATE_CREATE) && !(flags & SG_STATE_RDONLY)
+            && !(flags & SG_STATE_REBUILT)
+            && (rc == -1 || rc == MDB_INVALID || rc == MDB_CORRUPTED)) {
+            char aside[sizeof(st->path) + 16];
+
+            snprintf(aside, sizeof(aside), "%s.damaged", st->path);
+            mdb_env_close(st->env);
+            st->env = NULL;
+            if (rename(st->path, aside) == 0) {
+                free(st);
+                return sg_state_open(dir, flags | SG_STATE_REBUILT,
+                                     map_size, err, errlen);
+            }
+        }
         return sg_state_close(st);
     }
     /* Free the reader slots of processes that died holding them. */

@@ -59,6 +59,7 @@ typedef struct sg_snap SG_SNAP;
 /* Open flags. */
 #define SG_STATE_RDONLY     0x01    /* readers: daemons, check, status */
 #define SG_STATE_CREATE     0x02    /* create STATE_DIR/state.mdb */
+#define SG_STATE_REBUILT    0x04    /* internal: damaged store moved aside */
 
 /*
  * sg_state_open - open the store in a state directory
@@ -68,7 +69,11 @@ typedef struct sg_snap SG_SNAP;
  *   err/errlen: caller buffer for the reason of a failure.
  * Returns: new handle (free with sg_state_close), or NULL with err set
  *   ("no state in DIR: run sesgatectl import" when absent read-only;
- *   the LMDB error otherwise). Thread-safety: the handle may be shared
+ *   "... is damaged ... run sesgatectl import to rebuild it" when the
+ *   file is cut short of the pages it names or is not an LMDB file;
+ *   the LMDB error otherwise). With SG_STATE_CREATE (importers) a
+ *   damaged file is renamed to state.mdb.damaged and a new, empty store
+ *   is created in its place. Thread-safety: the handle may be shared
  *   by threads; each thread uses its own SG_SNAP.
  */
 extern SG_STATE *sg_state_open(const char *dir, int flags,

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Third-party headers. */
 #include <check.h>
@@ -515,6 +517,46 @@ START_TEST(test_open_rdonly)
                   sg_strerror(s), sg_strerror(SG_ERR_USAGE));
     sg_snap_free(rs);
     sg_state_close(ro);
+}
+END_TEST
+
+/*
+ * A store cut short of its last page (a restore that stopped, a full
+ * disk) killed readers with SIGBUS on their first lookup: it is refused
+ * as damaged, and an importer moves it aside and starts a new one.
+ */
+START_TEST(test_open_truncated)
+{
+    char err[512] = "", aside[4200];
+    struct stat sb;
+    SG_STATE *ro;
+    SG_STATUS s;
+
+    snap = sg_snap_free(snap);
+    st = sg_state_close(st);
+    ck_assert_int_eq(stat(path_in("state/state.mdb"), &sb), 0);
+    ck_assert_int_eq(truncate(path_in("state/state.mdb"),
+                              sb.st_size - 4096), 0);
+    ro = sg_state_open(path_in("state"), SG_STATE_RDONLY, 0, err,
+                       sizeof(err));
+    ck_assert_ptr_null(ro);
+    ck_assert_msg(strstr(err, "is damaged") != NULL
+                  && strstr(err, "run sesgatectl import") != NULL,
+                  "got %s, want a damaged store", err);
+    /* The importer rebuilds it; the old file stays for a post-mortem. */
+    st = sg_state_open(path_in("state"), SG_STATE_CREATE, 0, err,
+                       sizeof(err));
+    ck_assert_msg(st != NULL, "got %s, want a new store", err);
+    snprintf(aside, sizeof(aside), "%s.damaged",
+             path_in("state/state.mdb"));
+    ck_assert_int_eq(access(aside, F_OK), 0);
+    s = sg_state_import_file(st, data_file("state-basic.json"), err,
+                             sizeof(err));
+    ck_assert_msg(s == SG_OK, "import: got %s (%s), want OK",
+                  sg_strerror(s), err);
+    snap = sg_snap_new(st);
+    ck_assert_msg(is_suppressed("us-east-1", "gone@example.net"),
+                  "got not suppressed after the rebuild, want suppressed");
 }
 END_TEST
 
@@ -1104,6 +1146,7 @@ sg_state_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_open_missing);
     tcase_add_test(tc, test_open_rdonly);
+    tcase_add_test(tc, test_open_truncated);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("suppress");
