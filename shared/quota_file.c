@@ -780,9 +780,17 @@ create_file(const char *path, char *err, size_t errlen)
                  strerror(errno));
         return -1;
     }
-    if (ftruncate(fd, (off_t)QF_FILE_SIZE) != 0
-        || (map = mmap(NULL, QF_FILE_SIZE, PROT_READ | PROT_WRITE,
-                       MAP_SHARED, fd, 0)) == MAP_FAILED) {
+    /* Blocks reserved, not a sparse file: a store through the map into
+     * a hole on a full file system is SIGBUS, not an error. */
+    if ((rc = posix_fallocate(fd, 0, (off_t)QF_FILE_SIZE)) != 0) {
+        snprintf(err, errlen, "quota: cannot size %s: %s", tmp,
+                 strerror(rc));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    if ((map = mmap(NULL, QF_FILE_SIZE, PROT_READ | PROT_WRITE,
+                    MAP_SHARED, fd, 0)) == MAP_FAILED) {
         snprintf(err, errlen, "quota: cannot size %s: %s", tmp,
                  strerror(errno));
         close(fd);

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,6 +87,8 @@ sg_state_mdb_status(int rc)
         return SG_ERR_STATE;
     }
 }
+
+static const char *fs_full_hint(SG_STATE *st, int rc);
 
 /* lower_char - ASCII lower case of one byte */
 static inline char
@@ -1778,11 +1781,35 @@ imp_write(SG_STATE *st, struct imp *im)
 abort:
     mdb_txn_abort(txn);
 fail:
-    sg_state_seterr(im->err, im->errlen, "%s: %s%s", st->path,
+    sg_state_seterr(im->err, im->errlen, "%s: %s%s%s", st->path,
                     mdb_strerror(rc), rc == MDB_MAP_FULL
-                    ? " (raise state_max_size)" : "");
+                    ? " (raise state_max_size)" : "",
+                    fs_full_hint(st, rc));
     return sg_state_mdb_status(rc) == SG_ERR_NOTFOUND ? SG_ERR_STATE
         : sg_state_mdb_status(rc);
+}
+
+/*
+ * fs_full_hint - a note for a write that failed on a full file system
+ *
+ * LMDB reports a short write as EIO ("filesystem full?" in its source):
+ * name the likely cause when the file system has no room left. The old
+ * state is untouched either way (the commit never wrote its meta page).
+ */
+static const char *
+fs_full_hint(SG_STATE *st, int rc)
+{
+    struct statvfs vfs;
+    mdb_filehandle_t fd;
+
+    if (rc == ENOSPC)
+        return " (file system full; the previous state is kept)";
+    if (rc != EIO || mdb_env_get_fd(st->env, &fd) != 0
+        || fstatvfs(fd, &vfs) != 0)
+        return "";
+    if ((unsigned long long)vfs.f_bavail * vfs.f_frsize < (1u << 20))
+        return " (file system full; the previous state is kept)";
+    return "";
 }
 
 /* skeleton - the text with the scanned arrays' contents blanked */
