@@ -160,8 +160,14 @@ case_ "build the .deb"
 deb=${SESGATE_DEB:-}
 if [ -z "$deb" ]; then
     mkdir -p "$T/build/sesgate"
-    (cd "$top_srcdir" && git ls-files -z -c -o --exclude-standard |
-        xargs -0 tar cf - --no-recursion) | tar xf - -C "$T/build/sesgate"
+    if git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
+        (cd "$top_srcdir" && git ls-files -z -c -o --exclude-standard |
+            xargs -0 tar cf - --no-recursion) | tar xf - -C "$T/build/sesgate"
+    else
+        # an unpacked tarball: all of it but the build trees
+        (cd "$top_srcdir" && tar cf - --exclude='./_build*' --exclude=./debian .) |
+            tar xf - -C "$T/build/sesgate"
+    fi
     ln -sfn packaging/debian "$T/build/sesgate/debian"
     # "make check" is run-all.sh's business; SESGATE_DEB_CHECK=1 runs
     # it inside the package build as well.
