@@ -498,18 +498,24 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     if (c->cfg->conf->milter_default_config_set[0] != '\0')
         *pf0 |= SMFIF_ADDHDRS & f0;
     /*
-     * Steps not used: HELO, DATA (the queue id comes with the EOH and
-     * EOM macros too), unknown commands and, unless the size is
+     * Steps not used: HELO, unknown commands and, unless the size is
      * measured here, the body. Steps without a reply: connect (nothing
      * to refuse there), headers (only collected), end of headers (its
      * refusal is answered at EOM: for the SMTP client both come after
      * the final dot anyway) and body chunks (counted; the size is
      * decided at EOM). Each reply saved is a round trip per message.
-     * The packets the MTA then writes back to back are ACKed at once
-     * over TCP (quickack), so Nagle on the MTA side does not stall them.
+     *
+     * DATA is kept, with a reply, on purpose. Over TCP the MTA Nagles:
+     * a small packet that gets no reply and runs no callback (the
+     * macros of a skipped step) is ACKed only by our delayed-ACK timer
+     * once we have replied to something, and the MTA's next write waits
+     * for that ACK, 40 ms per message (harness-notes.md). With DATA
+     * negotiated its macros travel with the DATA command and our reply
+     * answers both. Every packet that does run a callback is ACKed at
+     * once by quickack(), so the no-reply steps above cost nothing.
      */
-    want = SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NOHREPL
-           | SMFIP_NR_CONN | SMFIP_NR_EOH;
+    want = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NOHREPL | SMFIP_NR_CONN
+           | SMFIP_NR_EOH;
     if (!c->cfg->conf->milter_count_body)
         want |= SMFIP_NOBODY;
     else
