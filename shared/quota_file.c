@@ -76,6 +76,7 @@
 /* Local headers. */
 #include "config.h"
 #include "quota_int.h"
+#include "state.h"
 
 #define QF_MAGIC        "SGQUOTA"       /* 8 bytes with the NUL */
 #define QF_VERSION      1
@@ -779,6 +780,17 @@ create_file(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "quota: cannot create %s: %s", tmp,
                  strerror(errno));
         return -1;
+    }
+    {
+        /* Made by root (sesgatectl) in the daemons' directory: theirs. */
+        char dir[4200];
+        char *slash;
+
+        snprintf(dir, sizeof(dir), "%s", path);
+        if ((slash = strrchr(dir, '/')) != NULL) {
+            *slash = '\0';
+            sg_state_adopt_owner(dir[0] ? dir : "/", NULL, fd);
+        }
     }
     /* Blocks reserved, not a sparse file: a store through the map into
      * a hole on a full file system is SIGBUS, not an error. */

@@ -404,6 +404,14 @@ sg_state_open(const char *dir, int flags, long long map_size, char *err,
         }
         return sg_state_close(st);
     }
+    /* Files made by root in the daemons' directory stay theirs. */
+    {
+        char lock[sizeof(st->path) + 8];
+
+        sg_state_adopt_owner(dir, st->path, -1);
+        snprintf(lock, sizeof(lock), "%s-lock", st->path);
+        sg_state_adopt_owner(dir, lock, -1);
+    }
     /* Free the reader slots of processes that died holding them. */
     (void)mdb_reader_check(st->env, &dead);
     rc = open_dbis(st, !(flags & SG_STATE_RDONLY));
@@ -2213,4 +2221,21 @@ sg_state_export(SG_STATE *st, FILE *fp, char *err, size_t errlen)
         return SG_ERR_IO;
     }
     return SG_OK;
+}
+
+/* sg_state_adopt_owner - give a file the owner of its state directory */
+void
+sg_state_adopt_owner(const char *dir, const char *path, int fd)
+{
+    struct stat dsb, fsb;
+
+    if (geteuid() != 0 || stat(dir, &dsb) != 0 || dsb.st_uid == 0)
+        return;
+    if (fd >= 0) {
+        if (fstat(fd, &fsb) == 0 && fsb.st_uid != dsb.st_uid)
+            (void)fchown(fd, dsb.st_uid, dsb.st_gid);
+    } else if (path != NULL && lstat(path, &fsb) == 0
+               && S_ISREG(fsb.st_mode) && fsb.st_uid != dsb.st_uid) {
+        (void)chown(path, dsb.st_uid, dsb.st_gid);
+    }
 }

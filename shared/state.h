@@ -319,6 +319,18 @@ extern const char *sg_supp_reason_name(enum sg_supp_reason reason);
 extern enum sg_supp_reason sg_supp_reason_parse(const char *name);
 
 /*
+ * sg_state_adopt_owner - give a file the owner of its state directory
+ *
+ * When root (sesgatectl run by an operator) creates a file in a state
+ * directory that belongs to the daemons' user, the file would be
+ * root's and the daemons could no longer open it. Run as root, this
+ * hands the file (by path, or by fd when fd >= 0) to the directory's
+ * owner and group; otherwise, or when the directory is root's, it does
+ * nothing. Errors are ignored: the open that follows reports them.
+ */
+extern void sg_state_adopt_owner(const char *dir, const char *path, int fd);
+
+/*
  * sg_state_path_buf - the store's file name in a state directory
  *
  * Returns: buf or NULL if it does not fit.

@@ -99,16 +99,27 @@ sg_case "suppress add without state"
 c suppress add --region us-east-1 a@example.com
 assert_exit 78
 
-sg_case "import into a corrupt store"
+sg_case "a corrupt store: check says so, import repairs it"
 mkdir -p "$sg_tmp/bad-state"
 printf 'this is not an LMDB file, not at all, no\n' \
     >"$sg_tmp/bad-state/state.mdb"
-printf 'state_dir = %s\n' "$sg_tmp/bad-state" >"$sg_tmp/bad-state.conf"
-sg_run "$ctl" -c "$sg_tmp/bad-state.conf" import "$data/state.json"
-assert_exit 78
+printf 'state_dir = %s\ndefault_region = us-east-1\n' "$sg_tmp/bad-state" \
+    >"$sg_tmp/bad-state.conf"
 sg_run "$ctl" -c "$sg_tmp/bad-state.conf" check --from a@example.com \
     --rcpt b@example.com
 assert_exit 78
+assert_err_has "state.mdb"
+sg_run "$ctl" -c "$sg_tmp/bad-state.conf" import "$data/state.json"
+assert_exit 0
+if [ -f "$sg_tmp/bad-state/state.mdb.damaged" ]; then
+    sg_pass
+else
+    sg_fail "the damaged store was not kept aside as state.mdb.damaged"
+fi
+sg_run "$ctl" -c "$sg_tmp/bad-state.conf" check --from a@example.com \
+    --rcpt b@example.com
+assert_exit 0
+assert_line "message: ACCEPT"
 
 # ---- configuration ---------------------------------------------------
 sg_case "-n on a bad configuration names file:line"
@@ -640,5 +651,24 @@ assert_exit 0
 assert_line "    quota (24h):        150/200"
 assert_err_has "showing the snapshot's figures"
 rm -f "$sg_tmp/state/quota.db"
+
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+    sg_case "run as root in the daemons' state_dir, files stay theirs"
+    mkdir "$sg_tmp/owned"
+    chown nobody "$sg_tmp/owned"
+    sed "s|^state_dir = .*|state_dir = $sg_tmp/owned|" "$conf" >"$sg_tmp/owned.conf"
+    sg_run "$ctl" -c "$sg_tmp/owned.conf" import "$top_srcdir/packaging/examples/state.json"
+    assert_exit 0
+    sg_run "$ctl" -c "$sg_tmp/owned.conf" check --from news@example.com --rcpt alice@example.org
+    assert_exit 0
+    for f in state.mdb state.mdb-lock quota.db; do
+        owner=$(stat -c %U "$sg_tmp/owned/$f" 2>/dev/null)
+        if [ "$owner" = nobody ]; then
+            sg_pass
+        else
+            sg_fail "$f is owned by '$owner', want nobody"
+        fi
+    done
+fi
 
 sg_summary
