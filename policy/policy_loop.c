@@ -56,6 +56,7 @@ struct conn {
     char *out;                  /* output the peer has not taken yet */
     size_t out_len, out_off;
     long long last_ms;          /* last input */
+    long long req_ms;           /* first byte of the pending request */
     struct sg_pd_txn txn;
     struct conn *prev, *next;   /* all connections, for the idle sweep */
 };
@@ -316,8 +317,10 @@ conn_fill(struct conn *c)
         return -1;
     if (n == 0)
         return 0;
-    c->in_len += (size_t)n;
     c->last_ms = mono_ms();
+    if (c->in_len == 0)
+        c->req_ms = c->last_ms;
+    c->in_len += (size_t)n;
     return 1;
 }
 
@@ -364,6 +367,7 @@ conn_requests(struct sg_pd *pd, struct conn *c, char *out, size_t room,
     if (done > 0) {
         memmove(c->in, c->in + done, c->in_len - done);
         c->in_len -= done;
+        c->req_ms = mono_ms();  /* the rest: the next request's start */
         if (c->sc.pos > c->in_len)
             sg_policy_scan_init(&c->sc);
     }
@@ -598,7 +602,14 @@ loop_accept(struct loop *lp)
     }
 }
 
-/* loop_sweep - close idle connections (and, when stopping, quiet ones) */
+/*
+ * loop_sweep - close idle connections (and, when stopping, quiet ones)
+ *
+ * Idle: no input for policyd_idle_timeout. A request that is not
+ * complete that long after its first byte is closed too, however
+ * steadily it trickles in (slowloris): otherwise a byte every few
+ * seconds holds a connection slot for ever.
+ */
 static void
 loop_sweep(struct loop *lp, long long now, int stopping)
 {
@@ -612,6 +623,11 @@ loop_sweep(struct loop *lp, long long now, int stopping)
             if (!stopping)
                 sg_log(SG_LOG_DEBUG, "connection %llu idle: closed",
                        c->txn.conn);
+            loop_close(lp, c);
+        } else if (c->in_len > 0 && now - c->req_ms >= idle) {
+            sg_log(SG_LOG_INFO, "connection %llu: request not complete "
+                   "%lld s after its first byte: closed", c->txn.conn,
+                   (now - c->req_ms) / 1000);
             loop_close(lp, c);
         }
     }
