@@ -6,9 +6,8 @@
  * transaction count of recipients and quota units, and turns verdicts
  * and failures into replies.
  *
- * Quota: until decide.c grows its sg_decide_reserve/commit/release
- * wrappers, the engine of quota.h is called here with SES's own 454
- * texts for its two denials (ses-rules.md R4).
+ * Quota: holds, commits and releases go through decide.c's
+ * sg_decide_reserve/commit/release, which own SES's 454 texts (R4).
  */
 
 /* Configuration (feature macros first). */
@@ -150,7 +149,8 @@ release_hold(struct sg_pd *pd, struct sg_pd_txn *t)
 
     if (t->rate_held + t->daily_held > 0 && !t->committed
         && pd->quota != NULL) {
-        st = sg_quota_release(pd->quota, t->region, t->id, now_ms(pd));
+        st = sg_decide_release(pd->quota, sg_region_lookup(t->region),
+                               t->id, now_ms(pd));
         if (st != SG_OK)
             sg_log(SG_LOG_WARNING, "quota release of %s: %s", t->id,
                    sg_quota_error(pd->quota));
@@ -271,34 +271,6 @@ reply_failure(const struct sg_policy_req *req, const char *policy,
     return sg_policy_action_buf("DEFER_IF_PERMIT", text, buf, size);
 }
 
-/* limits_of - the quota limits of a region from its account */
-static SG_STATUS
-limits_of(struct sg_pd *pd, const char *region, struct sg_quota_limits *l)
-{
-    struct sg_account acct;
-    SG_STATUS st;
-
-    if ((st = sg_snap_account(pd->snap, region, &acct)) != SG_OK)
-        return st == SG_ERR_NOTFOUND ? SG_ERR_STATE : st;
-    memset(l, 0, sizeof(*l));
-    l->max_rate = acct.max_rate;
-    l->burst = 0;
-    l->max_24h = acct.max_24h;
-    l->sent_24h = acct.sent_24h;
-    l->synced_at_ms = sg_snap_imported_at(pd->snap) * 1000;
-    return SG_OK;
-}
-
-/* deny_verdict - SES's texts for a quota denial (R4) */
-static void
-deny_verdict(struct sg_verdict *v, enum sg_quota_deny deny)
-{
-    sg_verdict_set(v, SG_DEFER, 454, "4.7.0", "R4", "%s",
-                   deny == SG_QUOTA_RATE
-                   ? "Throttling failure: Maximum sending rate exceeded."
-                   : "Throttling failure: Daily message quota exceeded.");
-}
-
 /*
  * reserve - hold units for the transaction; *qfail set when the quota
  *   engine failed (the caller answers on_quota_error)
@@ -307,27 +279,24 @@ static SG_STATUS
 reserve(struct sg_pd *pd, struct sg_pd_txn *t, const char *region,
         long long rate, long long daily, struct sg_verdict *v, int *qfail)
 {
-    struct sg_quota_limits lim;
-    enum sg_quota_deny deny = SG_QUOTA_OK;
     SG_STATUS st;
 
     *qfail = 0;
-    if ((st = limits_of(pd, region, &lim)) != SG_OK)
-        return st;
     if (pd->quota == NULL) {
         *qfail = 1;
         return SG_OK;
     }
-    st = sg_quota_reserve(pd->quota, region, &lim, t->id, rate, daily,
-                          now_ms(pd), &deny);
+    st = sg_decide_reserve(pd->conf, pd->snap, pd->quota,
+                           sg_region_lookup(region), t->id, rate, daily,
+                           now_ms(pd), v);
+    if (st == SG_ERR_STATE)
+        return st;              /* the region's account: on_state_error */
     if (st != SG_OK) {
-        *qfail = 1;
+        *qfail = 1;             /* the quota engine: on_quota_error */
         return SG_OK;
     }
-    if (deny != SG_QUOTA_OK) {
-        deny_verdict(v, deny);
+    if (v->action != SG_ACCEPT)
         return SG_OK;
-    }
     snprintf(t->region, sizeof(t->region), "%s", region);
     t->rate_held += rate;
     t->daily_held += daily;
@@ -443,8 +412,8 @@ on_eom(struct sg_pd *pd, struct sg_pd_txn *t,
      * through may have been refused by a later restriction. */
     rate = n < t->rate_held ? n : -1;
     daily = n < t->daily_held ? n : -1;
-    st = sg_quota_commit(pd->quota, t->region, t->id, rate, daily,
-                         now_ms(pd));
+    st = sg_decide_commit(pd->quota, sg_region_lookup(t->region), t->id,
+                          rate, daily, now_ms(pd));
     if (st != SG_OK) {
         *qfail = 1;
         return SG_OK;
