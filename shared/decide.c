@@ -541,8 +541,8 @@ rcpt_checks(const SG_CONF *conf, SG_SNAP *snap,
     if (st == SG_OK) {
         iso_time(sup.updated, when, sizeof(when));
         sg_verdict_set(v, SG_REJECT, 550, "5.1.1", "R5",
-                       "Recipient address rejected: <%s> is on the Amazon "
-                       "SES account-level suppression list in region %s "
+                       "<%s> is on the Amazon SES account-level "
+                       "suppression list in region %s "
                        "(reason %s, since %s)", a.addr, region->name,
                        sg_supp_reason_name(sup.reason), when);
         set_why(v, "R5: %s is suppressed in %s (%s, %s)", a.addr,

@@ -41,7 +41,7 @@
  *   R2/R3  554 5.7.1 Message rejected: Email address is not verified.
  *          The following identities failed the check in region
  *          US-EAST-1: a@x, Name <b@y>, b@y
- *   R5     550 5.1.1 Recipient address rejected: <a@x> is on the Amazon
+ *   R5     550 5.1.1 <a@x> is on the Amazon
  *          SES account-level suppression list in region us-east-1
  *          (reason BOUNCE, since 2026-11-01T00:00:00Z)
  *   R4     452 4.5.3 Too many recipients: Amazon SES accepts at most 50

@@ -177,7 +177,7 @@ wait_action() {
 }
 
 DEFER="action=DEFER_IF_PERMIT 4.3.0 sesgate: state store unavailable, try again later"
-SUPP="action=550 5.1.1 Recipient address rejected: <gone@example.net> is on the Amazon SES account-level suppression list in region eu-west-1 (reason BOUNCE, since 2026-11-01T00:00:00Z)"
+SUPP="action=550 5.1.1 <gone@example.net> is on the Amazon SES account-level suppression list in region eu-west-1 (reason BOUNCE, since 2026-11-01T00:00:00Z)"
 
 # ---- 1. damaged store -------------------------------------------------
 D=$T/store

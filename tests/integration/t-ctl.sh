@@ -275,14 +275,14 @@ assert_line "message: ACCEPT"
 sg_case "suppressed recipient"
 c check --from news@example.com --rcpt bounced@example.com
 assert_exit 77
-assert_line "rcpt bounced@example.com: REJECT 550 5.1.1 Recipient address rejected: <bounced@example.com> is on the Amazon SES account-level suppression list in region us-east-1 (reason BOUNCE, since 2026-11-02T08:00:00Z)"
+assert_line "rcpt bounced@example.com: REJECT 550 5.1.1 <bounced@example.com> is on the Amazon SES account-level suppression list in region us-east-1 (reason BOUNCE, since 2026-11-02T08:00:00Z)"
 assert_out_has "# rcpt bounced@example.com: R5: "
 
 sg_case "suppressed recipient in eu-west-1 (COMPLAINT)"
 c check --region eu-west-1 --from news@example.com \
     --rcpt complained@example.com
 assert_exit 77
-assert_line "rcpt complained@example.com: REJECT 550 5.1.1 Recipient address rejected: <complained@example.com> is on the Amazon SES account-level suppression list in region eu-west-1 (reason COMPLAINT, since 2026-10-15T12:30:00Z)"
+assert_line "rcpt complained@example.com: REJECT 550 5.1.1 <complained@example.com> is on the Amazon SES account-level suppression list in region eu-west-1 (reason COMPLAINT, since 2026-10-15T12:30:00Z)"
 assert_line "# region: eu-west-1 (explicit)"
 
 sg_case "message too long"
@@ -495,7 +495,7 @@ c suppress add --region us-east-1 new@example.com
 assert_exit 0
 c check --from news@example.com --rcpt new@example.com
 assert_exit 77
-assert_out_has "rcpt new@example.com: REJECT 550 5.1.1 Recipient address rejected: <new@example.com> is on the Amazon SES account-level suppression list in region us-east-1 (reason BOUNCE, since "
+assert_out_has "rcpt new@example.com: REJECT 550 5.1.1 <new@example.com> is on the Amazon SES account-level suppression list in region us-east-1 (reason BOUNCE, since "
 
 sg_case "suppress add --reason COMPLAINT"
 c suppress add --region us-east-1 --reason COMPLAINT angry@example.com

@@ -162,7 +162,7 @@ pf_swaks --from alice@example.com \
     --to bob@example.com,x@other.example,gone@example.com,success@simulator.amazonses.com \
     --header 'From: alice@example.com'
 expect_out '554 5.7.1 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: x@other.example'
-expect_out '550 5.1.1 Recipient address rejected: <gone@example.com> is on the Amazon SES account-level suppression list in region us-east-1 (reason BOUNCE, since 2026-11-01T00:00:00Z)'
+expect_out '550 5.1.1 <gone@example.com> is on the Amazon SES account-level suppression list in region us-east-1 (reason BOUNCE, since 2026-11-01T00:00:00Z)'
 expect_reply '250 2.0.0 Ok: queued'
 expect_sink_rcpts bob@example.com success@simulator.amazonses.com
 

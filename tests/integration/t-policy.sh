@@ -247,7 +247,7 @@ scenarios() {
     expect_sink friend@example.org
 
     send "R5 suppressed in eu-west-1" a@example.com gone@example.net
-    expect_reply "550 5.1.1 <gone@example.net>: Recipient address rejected: Recipient address rejected: <gone@example.net> is on the Amazon SES account-level suppression list in region eu-west-1 (reason BOUNCE, since 2026-11-01T00:00:00Z)"
+    expect_reply "550 5.1.1 <gone@example.net>: Recipient address rejected: <gone@example.net> is on the Amazon SES account-level suppression list in region eu-west-1 (reason BOUNCE, since 2026-11-01T00:00:00Z)"
     expect_sink ""
 
     send "R5 not suppressed in ap-southeast-2" a@au.example.com gone@example.net

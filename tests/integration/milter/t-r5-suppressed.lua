@@ -1,6 +1,6 @@
 -- t-r5-suppressed.lua - R5: a recipient on the region's suppression list gets 550
 -- 5.1.1 naming region, reason and date; the others are accepted
--- expect-log: reject: RCPT from client.example[192.0.2.1]: 550 5.1.1 Recipient address rejected: <Complained@example.net> is on the Amazon SES account-level suppression list in region eu-west-1 (reason COMPLAINT, since 2026-10-15T12:30:00Z); from=<a@eu.example.com> to=<Complained@Example.NET> region=eu-west-1 rule=R5
+-- expect-log: reject: RCPT from client.example[192.0.2.1]: 550 5.1.1 <Complained@example.net> is on the Amazon SES account-level suppression list in region eu-west-1 (reason COMPLAINT, since 2026-10-15T12:30:00Z); from=<a@eu.example.com> to=<Complained@Example.NET> region=eu-west-1 rule=R5
 
 local function check(ok, what)
     if not ok then
