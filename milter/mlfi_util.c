@@ -15,38 +15,6 @@
 #include "decide.h"
 #include "mlfi_util.h"
 
-/*
- * The headers that SES says "can't appear more than once" (SES
- * Developer Guide, header-fields; ses-facts.md 11), and the two SMTP
- * interface headers of R11, which are single too: SES does not say
- * which of two configuration sets it would use, so two are refused.
- * At most 64 entries (struct mlfi_hdrs.seen is a 64-bit set).
- */
-static const char *const single_headers[] = {
-    "Accept-Language", "acceptLanguage", "Archived-At", "Auto-Submitted",
-    "Bounces-to", "Comments", "Content-Alternative", "Content-Base",
-    "Content-Class", "Content-Description", "Content-Disposition",
-    "Content-Duration", "Content-ID", "Content-Language", "Content-Length",
-    "Content-Location", "Content-MD5", "Content-Transfer-Encoding",
-    "Content-Type", "Date", "Delivered-To",
-    "Disposition-Notification-Options", "Disposition-Notification-To",
-    "DKIM-Signature", "DomainKey-Signature", "Errors-To", "From",
-    "Importance", "In-Reply-To", "Keywords", "List-Archive", "List-Help",
-    "List-Id", "List-Owner", "List-Post", "List-Subscribe",
-    "List-Unsubscribe", "Message-Context", "Message-ID", "MIME-Version",
-    "Organization", "Original-From", "Original-Message-ID",
-    "Original-Recipient", "Original-Subject", "Precedence", "Priority",
-    "References", "Reply-To", "Return-Path", "Return-Receipt-To", "Sender",
-    "Solicitation", "Sensitivity", "Subject", "Thread-Index",
-    "Thread-Topic", "User-Agent", "VBR-Info", "X-SES-CONFIGURATION-SET",
-    "X-SES-MESSAGE-TAGS"
-};
-
-#define NSINGLE (sizeof(single_headers) / sizeof(single_headers[0]))
-
-/* Compile-time check: the set must fit the 64-bit mask. */
-typedef char mlfi_single_fits[NSINGLE <= 64 ? 1 : -1];
-
 /* mlfi_hdr_kind - which kept header a name is */
 enum mlfi_hdr_kind
 mlfi_hdr_kind(const char *name)
@@ -64,20 +32,6 @@ mlfi_hdr_kind(const char *name)
     if (strcasecmp(name, "X-SES-MESSAGE-TAGS") == 0)
         return MLFI_HDR_TAGS;
     return MLFI_HDR_OTHER;
-}
-
-/* mlfi_hdr_single_index - index in SES's single-instance list */
-int
-mlfi_hdr_single_index(const char *name)
-{
-    size_t i;
-
-    if (name == NULL)
-        return -1;
-    for (i = 0; i < NSINGLE; i++)
-        if (strcasecmp(name, single_headers[i]) == 0)
-            return (int)i;
-    return -1;
 }
 
 /* copy_name - a header name for messages, controls replaced, bounded */
@@ -104,10 +58,10 @@ mlfi_hdrs_add(struct mlfi_hdrs *h, const char *name, const char *value)
         return SG_OK;
     if (value == NULL)
         value = "";
-    idx = mlfi_hdr_single_index(name);
+    idx = sg_hdr_single_index(name);
     if (idx >= 0) {
         if ((h->seen & ((uint64_t)1 << idx)) != 0 && h->dup[0] == '\0')
-            copy_name(h->dup, sizeof(h->dup), single_headers[idx]);
+            copy_name(h->dup, sizeof(h->dup), sg_hdr_single_name(idx));
         h->seen |= (uint64_t)1 << idx;
     }
     kind = mlfi_hdr_kind(name);
@@ -161,90 +115,14 @@ mlfi_hdrs_reset(struct mlfi_hdrs *h)
     memset(h, 0, sizeof(*h));
 }
 
-/* tag_char - whether a character may appear in a tag name or value */
-static int
-tag_char(int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-/* is_fws - folding white space as libmilter passes it */
-static int
-is_fws(int c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* mlfi_tags_check - X-SES-MESSAGE-TAGS syntax (R11) */
-int
-mlfi_tags_check(const char *value, char *why, size_t whylen)
-{
-    const char *p = value;
-    size_t n, ntags = 0;
-
-#define TAGS_FAIL(...) do { \
-        if (why != NULL && whylen > 0) \
-            snprintf(why, whylen, __VA_ARGS__); \
-        return 0; \
-    } while (0)
-
-    if (value == NULL)
-        return 1;
-    for (;;) {
-        while (is_fws((unsigned char)*p))
-            p++;
-        if (*p == '\0') {
-            if (ntags == 0)
-                TAGS_FAIL("no tag");
-            TAGS_FAIL("empty tag after ','");
-        }
-        if (++ntags > MLFI_TAGS_MAX)
-            TAGS_FAIL("more than %d tags", MLFI_TAGS_MAX);
-        for (n = 0; tag_char((unsigned char)p[n]); n++)
-            ;
-        if (n == 0)
-            TAGS_FAIL("tag %zu: name missing or has a character other than "
-                      "letters, digits, '_' and '-'", ntags);
-        if (n > MLFI_TAG_PART_MAX)
-            TAGS_FAIL("tag %zu: name longer than %d characters", ntags,
-                      MLFI_TAG_PART_MAX);
-        p += n;
-        while (is_fws((unsigned char)*p))
-            p++;
-        if (*p != '=')
-            TAGS_FAIL("tag %zu: '=' expected after the name", ntags);
-        p++;
-        while (is_fws((unsigned char)*p))
-            p++;
-        for (n = 0; tag_char((unsigned char)p[n]); n++)
-            ;
-        if (n == 0)
-            TAGS_FAIL("tag %zu: value missing or has a character other "
-                      "than letters, digits, '_' and '-'", ntags);
-        if (n > MLFI_TAG_PART_MAX)
-            TAGS_FAIL("tag %zu: value longer than %d characters", ntags,
-                      MLFI_TAG_PART_MAX);
-        p += n;
-        while (is_fws((unsigned char)*p))
-            p++;
-        if (*p == '\0')
-            return 1;
-        if (*p != ',')
-            TAGS_FAIL("tag %zu: ',' expected after the value", ntags);
-        p++;
-    }
-#undef TAGS_FAIL
-}
-
-/* mlfi_hdrs_check - header checks that have no stage in decide.h */
+/* mlfi_hdrs_check - the milter's bound, then the R11 header stages */
 void
 mlfi_hdrs_check(const struct mlfi_hdrs *h, struct sg_verdict *v)
 {
-    char why[160];
-
     sg_verdict_accept(v);
     if (h->toobig) {
+        /* The milter's own bound on what it keeps, not an SES rule: a
+         * value it cannot keep cannot be checked. */
         sg_verdict_set(v, SG_REJECT, 552, "5.3.4", "R4",
                        "Message rejected: a From, Sender, Return-Path or "
                        "X-SES header is longer than %d bytes",
@@ -254,23 +132,11 @@ mlfi_hdrs_check(const struct mlfi_hdrs *h, struct sg_verdict *v)
         return;
     }
     if (h->dup[0] != '\0') {
-        /* What SES answers is not documented (OPEN): refuse with a text
-         * that names the header. */
-        sg_verdict_set(v, SG_REJECT, 554, "5.6.0", "R11",
-                       "Message rejected: the %s header may not appear "
-                       "more than once", h->dup);
-        snprintf(v->why, sizeof(v->why), "R11: %s: header repeated; SES "
-                 "accepts it once", h->dup);
-        return;
+        sg_decide_header_repeat(h->dup, v);
+        if (v->action != SG_ACCEPT)
+            return;
     }
-    if (h->tags != NULL && !mlfi_tags_check(h->tags, why, sizeof(why))) {
-        sg_verdict_set(v, SG_REJECT, 554, "5.6.0", "R11",
-                       "Message rejected: invalid X-SES-MESSAGE-TAGS "
-                       "header: %s", why);
-        snprintf(v->why, sizeof(v->why), "R11: X-SES-MESSAGE-TAGS: %s",
-                 why);
-        return;
-    }
+    sg_decide_tags(h->tags, v);
 }
 
 /* mlfi_esmtp_size - the SIZE= argument of MAIL FROM */

@@ -9,9 +9,9 @@
  *
  *   - collecting the headers SES looks at (From, Sender, Return-Path,
  *     X-SES-CONFIGURATION-SET, X-SES-MESSAGE-TAGS) with bounds, and
- *     noticing single-instance headers that appear twice;
- *   - the R11 header checks that decide.h has no stage for yet
- *     (X-SES-MESSAGE-TAGS syntax, duplicate single-instance headers);
+ *     noticing single-instance headers that appear twice (SES's list
+ *     and the R11 checks themselves live in decide.c:
+ *     sg_hdr_single_index, sg_decide_header_repeat, sg_decide_tags);
  *   - ESMTP arguments of MAIL FROM (SIZE=);
  *   - the default configuration set of a region;
  *   - reply texts made safe for smfi_setreply ('%' doubled, controls
@@ -30,13 +30,12 @@
 
 /* Local headers. */
 #include "sesgate.h"
+#include "decide.h"
 
 /* Bounds. */
 #define MLFI_HDR_NAME_MAX   128         /* longest header name kept */
 #define MLFI_HDR_VALUE_MAX  (64 * 1024) /* longest value kept (SG_HDR_MAX) */
 #define MLFI_HDRS_TOTAL_MAX (1024 * 1024) /* all kept values of a message */
-#define MLFI_TAGS_MAX       50          /* tags in X-SES-MESSAGE-TAGS */
-#define MLFI_TAG_PART_MAX   256         /* name or value length (R11) */
 
 /* The headers the milter keeps. */
 enum mlfi_hdr_kind {
@@ -60,7 +59,7 @@ struct mlfi_hdrs {
     char *config_set;
     char *tags;
     uint64_t seen;              /* single-instance headers seen, by
-                                 * index in the SES list */
+                                 * sg_hdr_single_index */
     char dup[MLFI_HDR_NAME_MAX + 1]; /* first single-instance header
                                  * seen twice, "" if none */
     size_t kept;                /* bytes of values kept */
@@ -73,14 +72,6 @@ struct mlfi_hdrs {
  * Returns: the kind, MLFI_HDR_OTHER for every other header.
  */
 extern enum mlfi_hdr_kind mlfi_hdr_kind(const char *name);
-
-/*
- * mlfi_hdr_single_index - the index of a header in SES's list of
- *   headers that "can't appear more than once" (ses-facts.md 11)
- *
- * Returns: 0..63, or -1 when the header may repeat.
- */
-extern int mlfi_hdr_single_index(const char *name);
 
 /*
  * mlfi_hdrs_add - note one header of a message
@@ -98,24 +89,17 @@ extern SG_STATUS mlfi_hdrs_add(struct mlfi_hdrs *h, const char *name,
 extern void mlfi_hdrs_reset(struct mlfi_hdrs *h);
 
 /*
- * mlfi_hdrs_check - the header checks that have no stage in decide.h:
- *   too large headers, duplicate single-instance headers and the
- *   X-SES-MESSAGE-TAGS syntax (R11)
+ * mlfi_hdrs_check - the collected headers through the milter's own
+ *   bound (a kept value too large: 552 5.3.4) and decide.c's R11 header
+ *   stages (sg_decide_header_repeat, sg_decide_tags)
  *
  * Parameters: h; v, filled in: accept, or the refusal.
  */
 extern void mlfi_hdrs_check(const struct mlfi_hdrs *h, struct sg_verdict *v);
 
-/*
- * mlfi_tags_check - X-SES-MESSAGE-TAGS syntax: "name=value" pairs
- *   separated by ",", optional white space around each; name and value
- *   1..256 of ASCII letters, digits, "_" and "-" (R11)
- *
- * Parameters: value, the header value; why/whylen: caller buffer for
- *   what is wrong (may be NULL).
- * Returns: 1 when valid, 0 otherwise.
- */
-extern int mlfi_tags_check(const char *value, char *why, size_t whylen);
+/* The tag syntax lives in decide.c; this name is kept for
+ * tests/fuzz/fuzz_milter_util.c. */
+#define mlfi_tags_check sg_tags_check
 
 /*
  * mlfi_esmtp_size - the SIZE= argument of MAIL FROM

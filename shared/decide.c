@@ -876,6 +876,177 @@ sg_decide_size(const SG_CONF *conf, long long size, struct sg_verdict *v)
                 conf->message_size_limit);
 }
 
+/*
+ * The headers that SES says "can't appear more than once" (SES
+ * Developer Guide, header-fields; ses-facts.md 11), and the two SMTP
+ * interface headers of R11, which are single too: SES does not say
+ * which of two configuration sets it would use, so two are refused.
+ * At most SG_HDR_SINGLE_MAX entries (callers keep a 64-bit set).
+ */
+static const char *const single_headers[] = {
+    "Accept-Language", "acceptLanguage", "Archived-At", "Auto-Submitted",
+    "Bounces-to", "Comments", "Content-Alternative", "Content-Base",
+    "Content-Class", "Content-Description", "Content-Disposition",
+    "Content-Duration", "Content-ID", "Content-Language", "Content-Length",
+    "Content-Location", "Content-MD5", "Content-Transfer-Encoding",
+    "Content-Type", "Date", "Delivered-To",
+    "Disposition-Notification-Options", "Disposition-Notification-To",
+    "DKIM-Signature", "DomainKey-Signature", "Errors-To", "From",
+    "Importance", "In-Reply-To", "Keywords", "List-Archive", "List-Help",
+    "List-Id", "List-Owner", "List-Post", "List-Subscribe",
+    "List-Unsubscribe", "Message-Context", "Message-ID", "MIME-Version",
+    "Organization", "Original-From", "Original-Message-ID",
+    "Original-Recipient", "Original-Subject", "Precedence", "Priority",
+    "References", "Reply-To", "Return-Path", "Return-Receipt-To", "Sender",
+    "Solicitation", "Sensitivity", "Subject", "Thread-Index",
+    "Thread-Topic", "User-Agent", "VBR-Info", "X-SES-CONFIGURATION-SET",
+    "X-SES-MESSAGE-TAGS"
+};
+
+#define NSINGLE (sizeof(single_headers) / sizeof(single_headers[0]))
+
+/* Compile-time check: the list must fit a 64-bit set. */
+typedef char sg_single_fits[NSINGLE <= SG_HDR_SINGLE_MAX ? 1 : -1];
+
+/* sg_hdr_single_index - index in SES's single-instance list */
+int
+sg_hdr_single_index(const char *name)
+{
+    size_t i;
+
+    if (name == NULL)
+        return -1;
+    for (i = 0; i < NSINGLE; i++)
+        if (strcasecmp(name, single_headers[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* sg_hdr_single_name - the canonical spelling of an index */
+const char *
+sg_hdr_single_name(int idx)
+{
+    if (idx < 0 || (size_t)idx >= NSINGLE)
+        return NULL;
+    return single_headers[idx];
+}
+
+/* sg_decide_header_repeat - a header given more than once (R11) */
+void
+sg_decide_header_repeat(const char *name, struct sg_verdict *v)
+{
+    const char *canon = sg_hdr_single_name(sg_hdr_single_index(name));
+
+    sg_verdict_accept(v);
+    if (canon == NULL) {
+        if (name != NULL)
+            set_why(v, "R11: %.100s may repeat", name);
+        return;
+    }
+    /* What SES answers is not documented (OPEN): refuse with a text
+     * that names the header. */
+    sg_verdict_set(v, SG_REJECT, 554, "5.6.0", "R11",
+                   "Message rejected: the %s header may not appear more "
+                   "than once", canon);
+    set_why(v, "R11: %s: header repeated; SES accepts it once", canon);
+}
+
+/* tag_char - whether a character may appear in a tag name or value */
+static int
+tag_char(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+/* is_fws - folding white space as the MTAs pass it */
+static int
+is_fws(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* sg_tags_check - X-SES-MESSAGE-TAGS syntax (R11) */
+int
+sg_tags_check(const char *value, char *why, size_t whylen)
+{
+    const char *p = value;
+    size_t n, ntags = 0;
+
+#define TAGS_FAIL(...) do { \
+        if (why != NULL && whylen > 0) \
+            snprintf(why, whylen, __VA_ARGS__); \
+        return 0; \
+    } while (0)
+
+    if (value == NULL)
+        return 1;
+    for (;;) {
+        while (is_fws((unsigned char)*p))
+            p++;
+        if (*p == '\0') {
+            if (ntags == 0)
+                TAGS_FAIL("no tag");
+            TAGS_FAIL("empty tag after ','");
+        }
+        if (++ntags > SG_TAGS_MAX)
+            TAGS_FAIL("more than %d tags", SG_TAGS_MAX);
+        for (n = 0; tag_char((unsigned char)p[n]); n++)
+            ;
+        if (n == 0)
+            TAGS_FAIL("tag %zu: name missing or has a character other than "
+                      "letters, digits, '_' and '-'", ntags);
+        if (n > SG_TAG_PART_MAX)
+            TAGS_FAIL("tag %zu: name longer than %d characters", ntags,
+                      SG_TAG_PART_MAX);
+        p += n;
+        while (is_fws((unsigned char)*p))
+            p++;
+        if (*p != '=')
+            TAGS_FAIL("tag %zu: '=' expected after the name", ntags);
+        p++;
+        while (is_fws((unsigned char)*p))
+            p++;
+        for (n = 0; tag_char((unsigned char)p[n]); n++)
+            ;
+        if (n == 0)
+            TAGS_FAIL("tag %zu: value missing or has a character other "
+                      "than letters, digits, '_' and '-'", ntags);
+        if (n > SG_TAG_PART_MAX)
+            TAGS_FAIL("tag %zu: value longer than %d characters", ntags,
+                      SG_TAG_PART_MAX);
+        p += n;
+        while (is_fws((unsigned char)*p))
+            p++;
+        if (*p == '\0')
+            return 1;
+        if (*p != ',')
+            TAGS_FAIL("tag %zu: ',' expected after the value", ntags);
+        p++;
+    }
+#undef TAGS_FAIL
+}
+
+/* sg_decide_tags - the X-SES-MESSAGE-TAGS stage (R11) */
+void
+sg_decide_tags(const char *value, struct sg_verdict *v)
+{
+    char why[160];
+
+    sg_verdict_accept(v);
+    if (value == NULL)
+        return;
+    if (!sg_tags_check(value, why, sizeof(why))) {
+        /* What SES answers is not documented (OPEN). */
+        sg_verdict_set(v, SG_REJECT, 554, "5.6.0", "R11",
+                       "Message rejected: invalid X-SES-MESSAGE-TAGS "
+                       "header: %s", why);
+        set_why(v, "R11: X-SES-MESSAGE-TAGS: %s", why);
+        return;
+    }
+    set_why(v, "R11: X-SES-MESSAGE-TAGS well-formed");
+}
+
 /* deleg_user - who SES would name in its access-denied text */
 static const char *
 deleg_user(const struct sg_deleg_entry *e, const struct sg_deleg_ctx *dc,

@@ -22,6 +22,8 @@
  *                              sender, as SES lists them), configuration
  *                              set
  *   sg_decide_size       R4   message size
+ *   sg_decide_header_repeat R11  a single-instance header given twice
+ *   sg_decide_tags       R11  X-SES-MESSAGE-TAGS syntax
  *   sg_decide_delegation R8   delegated identities (delegations file):
  *                              usable only in the region of their ARN
  *   sg_decide_sender_ex, sg_decide_rcpt_ex, sg_decide_headers_ex
@@ -61,6 +63,10 @@
  *          MailFromDomainStatus FAILED, BehaviorOnMxFailure REJECT_MESSAGE)
  *          (SES's SMTP text is not documented; "Mail FROM domain is not
  *          verified" is its error list's wording)
+ *   R11    554 5.6.0 Message rejected: the NAME header may not appear
+ *          more than once (SES's text is not documented: OPEN)
+ *   R11    554 5.6.0 Message rejected: invalid X-SES-MESSAGE-TAGS
+ *          header: WHAT (SES's text is not documented: OPEN)
  *   R8     554 5.7.1 Access denied: User USERARN is not authorized to
  *          perform ses:SendRawEmail on resource ARN (identity in region
  *          us-east-1, message relayed to region eu-west-1)
@@ -252,6 +258,52 @@ extern SG_STATUS sg_decide_release(SG_QUOTA *quota,
 /* sg_decide_size - message size (R4); size < 0 means unknown: accept */
 extern void sg_decide_size(const SG_CONF *conf, long long size,
                            struct sg_verdict *v);
+
+/* X-SES-MESSAGE-TAGS bounds (R11). */
+#define SG_TAGS_MAX         50          /* tags in one header */
+#define SG_TAG_PART_MAX     256         /* name or value length */
+
+/*
+ * sg_hdr_single_index - the index of a header in SES's list of headers
+ *   that "can't appear more than once" (ses-facts.md 11), with the two
+ *   SMTP interface headers of R11 (X-SES-CONFIGURATION-SET,
+ *   X-SES-MESSAGE-TAGS), which are single too
+ *
+ * Parameters: name, compared case-insensitively (NULL: -1).
+ * Returns: 0..63 (SG_HDR_SINGLE_MAX - 1), or -1 when the header may
+ *   repeat. sg_hdr_single_name gives the canonical spelling of an
+ *   index (NULL when out of range).
+ */
+#define SG_HDR_SINGLE_MAX   64
+extern int sg_hdr_single_index(const char *name);
+extern const char *sg_hdr_single_name(int idx);
+
+/*
+ * sg_decide_header_repeat - a header that appeared more than once in a
+ *   message (R11): refused when it is one of SES's single-instance
+ *   headers (sg_hdr_single_index), accepted otherwise
+ *
+ * Parameters: name, the header (NULL: accept); v, filled in.
+ */
+extern void sg_decide_header_repeat(const char *name, struct sg_verdict *v);
+
+/*
+ * sg_tags_check - X-SES-MESSAGE-TAGS syntax: "name=value" pairs
+ *   separated by ",", optional white space (folding too) around each;
+ *   name and value 1..SG_TAG_PART_MAX of ASCII letters, digits, "_" and
+ *   "-"; at most SG_TAGS_MAX tags (R11)
+ *
+ * Parameters: value (NULL: valid, the header is absent); why/whylen:
+ *   caller buffer for what is wrong (may be NULL).
+ * Returns: 1 when valid, 0 otherwise.
+ */
+extern int sg_tags_check(const char *value, char *why, size_t whylen);
+
+/*
+ * sg_decide_tags - the X-SES-MESSAGE-TAGS stage (R11): value NULL when
+ *   the header is absent (accept); v, accept or the refusal
+ */
+extern void sg_decide_tags(const char *value, struct sg_verdict *v);
 
 /* The delegations a message may use: who is sending. */
 struct sg_deleg_ctx {

@@ -516,6 +516,125 @@ START_TEST(quota_engine)
 }
 END_TEST
 
+/* X-SES-MESSAGE-TAGS syntax (R11). */
+static const struct {
+    const char *in;
+    int want;
+} tag_rows[] = {
+    { "a=b", 1 },
+    { "  a=b ,c=d  ", 1 },
+    { "name=value,\n\tother=x", 1 },
+    { "A-Z_09=v-_", 1 },
+    { "", 0 },
+    { " ", 0 },
+    { "a", 0 },
+    { "=b", 0 },
+    { "a=b,", 0 },
+    { "a=b,,c=d", 0 },
+    { "a=b c=d", 0 },
+    { "a.b=c", 0 },
+    { "a=b;c", 0 },
+    { "caf\xc3\xa9=x", 0 },
+};
+
+START_TEST(tags_syntax)
+{
+    char why[160] = "";
+    struct sg_verdict v;
+    int got = sg_tags_check(tag_rows[_i].in, why, sizeof(why));
+
+    ck_assert_msg(got == tag_rows[_i].want, "'%s': got %d, want %d (%s)",
+                  tag_rows[_i].in, got, tag_rows[_i].want, why);
+    memset(&v, 0, sizeof(v));
+    sg_decide_tags(tag_rows[_i].in, &v);
+    ck_assert_int_eq(v.code, got ? 250 : 554);
+    if (!got) {
+        ck_assert_str_eq(v.enhanced, "5.6.0");
+        ck_assert_str_eq(v.rule, "R11");
+        ck_assert_msg(strncmp(v.text, "Message rejected: invalid "
+                              "X-SES-MESSAGE-TAGS header: ", 53) == 0,
+                      "text '%s'", v.text);
+    }
+}
+END_TEST
+
+START_TEST(tags_bounds)
+{
+    char buf[600];
+    struct sg_verdict v;
+    size_t i, o = 0;
+
+    memset(buf, 'n', 256);
+    buf[256] = '=';
+    buf[257] = 'v';
+    buf[258] = '\0';
+    ck_assert_int_eq(sg_tags_check(buf, NULL, 0), 1);
+    memset(buf, 'n', 257);
+    buf[257] = '=';
+    buf[258] = 'v';
+    buf[259] = '\0';
+    ck_assert_int_eq(sg_tags_check(buf, NULL, 0), 0);
+    /* 50 tags pass, 51 do not. */
+    for (i = 0; i < 51; i++)
+        o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%st%zu=v",
+                              i ? "," : "", i);
+    ck_assert_int_eq(sg_tags_check(buf, NULL, 0), 0);
+    *strrchr(buf, ',') = '\0';
+    ck_assert_int_eq(sg_tags_check(buf, NULL, 0), 1);
+    /* An absent header is no refusal. */
+    memset(&v, 0, sizeof(v));
+    sg_decide_tags(NULL, &v);
+    ck_assert_int_eq(v.code, 250);
+}
+END_TEST
+
+/* SES's single-instance headers (R11: refused when repeated). */
+static const struct {
+    const char *name;
+    const char *canon;          /* NULL: may repeat */
+} single_rows[] = {
+    { "From", "From" },
+    { "fROM", "From" },
+    { "Sender", "Sender" },
+    { "Return-Path", "Return-Path" },
+    { "x-ses-configuration-set", "X-SES-CONFIGURATION-SET" },
+    { "X-SES-MESSAGE-TAGS", "X-SES-MESSAGE-TAGS" },
+    { "Subject", "Subject" },
+    { "message-id", "Message-ID" },
+    { "DKIM-Signature", "DKIM-Signature" },
+    { "Received", NULL },
+    { "To", NULL },
+    { "Cc", NULL },
+    { "X-SES-SOURCE-ARN", NULL },
+    { "From2", NULL },
+    { "", NULL },
+};
+
+START_TEST(header_repeat)
+{
+    struct sg_verdict v;
+    int idx = sg_hdr_single_index(single_rows[_i].name);
+    char want[160];
+
+    memset(&v, 0, sizeof(v));
+    sg_decide_header_repeat(single_rows[_i].name, &v);
+    if (single_rows[_i].canon == NULL) {
+        ck_assert_int_eq(idx, -1);
+        ck_assert_int_eq(v.code, 250);
+        return;
+    }
+    ck_assert_int_ge(idx, 0);
+    ck_assert_int_lt(idx, SG_HDR_SINGLE_MAX);
+    ck_assert_str_eq(sg_hdr_single_name(idx), single_rows[_i].canon);
+    ck_assert_int_eq(v.code, 554);
+    ck_assert_str_eq(v.enhanced, "5.6.0");
+    ck_assert_str_eq(v.rule, "R11");
+    snprintf(want, sizeof(want), "Message rejected: the %s header may not "
+             "appear more than once", single_rows[_i].canon);
+    ck_assert_str_eq(v.text, want);
+}
+END_TEST
+
 Suite *
 sg_decide_suite(void)
 {
@@ -529,6 +648,13 @@ sg_decide_suite(void)
     tcase_add_test(tc, no_region);
     tcase_add_test(tc, stages);
     tcase_add_test(tc, quota_engine);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("headers_r11");
+    tcase_add_loop_test(tc, tags_syntax, 0,
+                        (int)(sizeof(tag_rows) / sizeof(tag_rows[0])));
+    tcase_add_test(tc, tags_bounds);
+    tcase_add_loop_test(tc, header_repeat, 0,
+                        (int)(sizeof(single_rows) / sizeof(single_rows[0])));
     suite_add_tcase(s, tc);
     return s;
 }
