@@ -25,6 +25,7 @@
 #include "sigv4.h"
 #include "awscred.h"
 #include "sesapi.h"
+#include "sesapi_int.h"
 
 /* Back-off: full jitter over base * 2^attempt, capped. */
 #define BACKOFF_BASE_MS     200
@@ -658,12 +659,37 @@ sg_sesapi_request(SG_SESAPI *api, const char *call, const char *method,
     return SG_OK;
 }
 
+/* sg_sesapi_parse_object - an answer that must be one JSON object */
+json_t *
+sg_sesapi_parse_object(const char *body, size_t len, char *err,
+                       size_t errlen)
+{
+    json_error_t jerr;
+    json_t *o;
+
+    if (len > SG_SESAPI_RESPONSE_MAX) {
+        buferr(err, errlen, "answer larger than %zu bytes",
+               SG_SESAPI_RESPONSE_MAX);
+        return NULL;
+    }
+    if ((o = json_loadb(body, len, 0, &jerr)) == NULL) {
+        buferr(err, errlen, "answer is not a JSON object (%s)", jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(o)) {
+        buferr(err, errlen, "answer is not a JSON object (wrong type)");
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* get_json - a GET whose answer is a JSON object */
 static SG_STATUS
 get_json(SG_SESAPI *api, const char *call, const char *path,
          const char *query, json_t **out)
 {
-    json_error_t jerr;
+    char err[256];
     char *body;
     size_t len;
     SG_STATUS s;
@@ -672,13 +698,10 @@ get_json(SG_SESAPI *api, const char *call, const char *path,
     if ((s = sg_sesapi_request(api, call, "GET", path, query, NULL, NULL, 0,
                                &body, &len)) != SG_OK)
         return s;
-    *out = json_loadb(body, len, 0, &jerr);
+    *out = sg_sesapi_parse_object(body, len, err, sizeof(err));
     free(body);
-    if (!json_is_object(*out)) {
-        seterr(api, "%s: %s: answer is not a JSON object (%s)", api->region,
-               call, *out == NULL ? jerr.text : "wrong type");
-        json_decref(*out);
-        *out = NULL;
+    if (*out == NULL) {
+        seterr(api, "%s: %s: %s", api->region, call, err);
         return SG_ERR_PROTO;
     }
     return SG_OK;
@@ -694,6 +717,11 @@ sg_sesapi_parse_page(const char *body, size_t len, const char *member,
 
     *items = NULL;
     *next = NULL;
+    if (len > SG_SESAPI_RESPONSE_MAX) {
+        buferr(err, errlen, "answer larger than %zu bytes",
+               SG_SESAPI_RESPONSE_MAX);
+        return SG_ERR_TOOBIG;
+    }
     if ((root = json_loadb(body, len, 0, &jerr)) == NULL) {
         buferr(err, errlen, "answer is not JSON: %s (line %d)", jerr.text,
                jerr.line);
@@ -1246,20 +1274,51 @@ dig(json_t *j, const char *const *path)
     return j;
 }
 
-/* sg_sesapi_notification_attrs - GetIdentityNotificationAttributes */
-SG_STATUS
-sg_sesapi_notification_attrs(SG_SESAPI *api, const char *const *names,
-                             size_t n, json_t **out)
+/* sg_sesapi_notification_result - NAME -> attributes of a v1 answer */
+json_t *
+sg_sesapi_notification_result(json_t *x, char *err, size_t errlen)
 {
     static const char *const path[] = {
         "GetIdentityNotificationAttributesResponse",
         "GetIdentityNotificationAttributesResult", "NotificationAttributes",
         NULL
     };
-    char enc[3 * SG_ADDR_MAX + 1];
+    json_t *entries, *e, *k, *v, *result;
+    size_t i;
+
+    entries = dig(x, path);
+    if (entries != NULL && !json_is_array(entries)
+        && !json_is_string(entries)) {
+        /* An empty <NotificationAttributes/> reads as "". */
+        buferr(err, errlen, "NotificationAttributes is not a list");
+        return NULL;
+    }
+    if ((result = json_object()) == NULL) {
+        buferr(err, errlen, "out of memory");
+        return NULL;
+    }
+    json_array_foreach(entries, i, e) {
+        k = json_object_get(e, "key");
+        v = json_object_get(e, "value");
+        if (json_is_string(k) && json_is_object(v)
+            && json_object_set(result, json_string_value(k), v) != 0) {
+            buferr(err, errlen, "out of memory");
+            json_decref(result);
+            return NULL;
+        }
+    }
+    return result;
+}
+
+/* sg_sesapi_notification_attrs - GetIdentityNotificationAttributes */
+SG_STATUS
+sg_sesapi_notification_attrs(SG_SESAPI *api, const char *const *names,
+                             size_t n, json_t **out)
+{
+    char enc[3 * SG_ADDR_MAX + 1], err[256];
     char *params = NULL, *p;
     size_t i, cap = 0, used = 0, need;
-    json_t *x, *entries, *e, *k, *result;
+    json_t *x;
     SG_STATUS s;
 
     *out = NULL;
@@ -1291,48 +1350,45 @@ sg_sesapi_notification_attrs(SG_SESAPI *api, const char *const *names,
     free(params);
     if (s != SG_OK)
         return s;
-    if ((result = json_object()) == NULL) {
-        json_decref(x);
-        return SG_ERR_NOMEM;
-    }
-    entries = dig(x, path);
-    if (json_is_array(entries)) {
-        json_array_foreach(entries, i, e) {
-            k = json_object_get(e, "key");
-            if (json_is_string(k) && json_is_object(json_object_get(e,
-                                                                    "value")))
-                json_object_set(result, json_string_value(k),
-                                json_object_get(e, "value"));
-        }
-    } else if (entries != NULL && !json_is_string(entries)) {
-        json_decref(x);
-        json_decref(result);
-        seterr(api, "%s: GetIdentityNotificationAttributes: "
-               "NotificationAttributes is not a list", api->region);
+    *out = sg_sesapi_notification_result(x, err, sizeof(err));
+    json_decref(x);
+    if (*out == NULL) {
+        seterr(api, "%s: GetIdentityNotificationAttributes: %s",
+               api->region, err);
         return SG_ERR_PROTO;
     }
-    json_decref(x);
-    *out = result;
     return SG_OK;
+}
+
+/* sg_sesapi_rule_set_result - the active rule set of a v1 answer */
+json_t *
+sg_sesapi_rule_set_result(json_t *x)
+{
+    static const char *const path[] = {
+        "DescribeActiveReceiptRuleSetResponse",
+        "DescribeActiveReceiptRuleSetResult", NULL
+    };
+    json_t *r = dig(x, path);
+
+    return json_is_object(r) ? json_incref(r) : json_object();
 }
 
 /* sg_sesapi_active_rule_set - DescribeActiveReceiptRuleSet */
 SG_STATUS
 sg_sesapi_active_rule_set(SG_SESAPI *api, json_t **out)
 {
-    static const char *const path[] = {
-        "DescribeActiveReceiptRuleSetResponse",
-        "DescribeActiveReceiptRuleSetResult", NULL
-    };
-    json_t *x, *r;
+    json_t *x;
     SG_STATUS s;
 
     *out = NULL;
     if ((s = v1_call(api, "DescribeActiveReceiptRuleSet", NULL, &x))
         != SG_OK)
         return s;
-    r = dig(x, path);
-    *out = json_is_object(r) ? json_incref(r) : json_object();
+    *out = sg_sesapi_rule_set_result(x);
     json_decref(x);
-    return *out != NULL ? SG_OK : SG_ERR_NOMEM;
+    if (*out == NULL) {
+        seterr(api, "out of memory");
+        return SG_ERR_NOMEM;
+    }
+    return SG_OK;
 }

@@ -14,7 +14,9 @@
  * string only on success, a failure leaves an error text; the error
  * code and message are terminated inside their buffers and carry no
  * control character; the XML reader returns an object with exactly one
- * member (the root element) or NULL with an error text. A broken
+ * member (the root element) or NULL with an error text; an object
+ * answer is an object or NULL with an error text; the extractors give
+ * objects (the notification one NULL only with an error). A broken
  * promise aborts.
  */
 
@@ -29,6 +31,7 @@
 /* Local headers. */
 #include "sesgate.h"
 #include "sesapi.h"
+#include "sesapi_int.h"
 
 /* Prototype for -Wmissing-prototypes; libFuzzer calls it. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -65,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *body;
     const uint8_t *nul;
     size_t len;
-    json_t *items = NULL, *xml;
+    json_t *items = NULL, *xml, *obj;
     char *next = NULL;
     SG_STATUS st;
 
@@ -100,6 +103,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_decref(items);
     free(next);
 
+    /* A v2 object answer. */
+    err[0] = '\0';
+    obj = sg_sesapi_parse_object(body, len, err, sizeof(err));
+    check(obj == NULL ? err[0] != '\0' : json_is_object(obj));
+    json_decref(obj);
+
     /* An error answer, with the header and without. */
     sg_sesapi_parse_error(errtype, body, len, code, sizeof(code), msg,
                           sizeof(msg));
@@ -115,6 +124,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     xml = sg_sesapi_xml_to_json(body, len, err, sizeof(err));
     if (xml != NULL) {
         check(json_is_object(xml) && json_object_size(xml) == 1);
+        err[0] = '\0';
+        obj = sg_sesapi_notification_result(xml, err, sizeof(err));
+        check(obj == NULL ? err[0] != '\0' : json_is_object(obj));
+        json_decref(obj);
+        obj = sg_sesapi_rule_set_result(xml);
+        check(json_is_object(obj));
+        json_decref(obj);
         json_decref(xml);
     } else {
         check(err[0] != '\0');

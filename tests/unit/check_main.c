@@ -66,6 +66,7 @@ main(void)
     int failed;
 
     sr = srunner_create(sg_addr_suite());
+    srunner_add_suite(sr, sg_metrics_suite());
     srunner_add_suite(sr, sg_conf_suite());
     srunner_add_suite(sr, sg_region_suite());
     srunner_add_suite(sr, sg_state_suite());
@@ -77,6 +78,7 @@ main(void)
     srunner_add_suite(sr, sg_authz_suite());
     srunner_add_suite(sr, sg_sigv4_suite());
     srunner_add_suite(sr, sg_smtpcred_suite());
+    srunner_add_suite(sr, sg_sesapi_suite());
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

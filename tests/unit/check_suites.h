@@ -11,6 +11,7 @@
 #include <check.h>
 
 extern Suite *sg_addr_suite(void);
+extern Suite *sg_metrics_suite(void);
 extern Suite *sg_conf_suite(void);
 extern Suite *sg_region_suite(void);
 extern Suite *sg_state_suite(void);
@@ -22,6 +23,7 @@ extern Suite *sg_milter_suite(void);
 extern Suite *sg_authz_suite(void);
 extern Suite *sg_sigv4_suite(void);
 extern Suite *sg_smtpcred_suite(void);
+extern Suite *sg_sesapi_suite(void);
 
 /* Test helpers shared by the suites (check_main.c). */
 
