@@ -51,6 +51,7 @@
 #include "sesgate.h"
 #include "conf.h"
 #include "decide.h"
+#include "authz.h"
 #include "log.h"
 #include "quota.h"
 #include "state.h"
@@ -62,6 +63,8 @@ struct mlfi_cfg {
     SG_CONF *conf;
     SG_STATE *state;
     SG_QUOTA *quota;
+    SG_DELEG *deleg;            /* delegations file (R8), NULL: none */
+    int count_quota;            /* quota_counted_by is any or milter */
     int refs;                   /* connections + 1 while current */
 };
 
@@ -70,6 +73,10 @@ struct mlfi_msg {
     int active;                 /* a MAIL was accepted */
     const struct sg_region *region;
     char *env_from;             /* MAIL FROM path as given (new) */
+    char *sasl_user;            /* macro {auth_authen}, NULL if none */
+    struct sg_deleg_use use;    /* delegated identities (R8): from MAIL,
+                                 * completed at EOH; borrowed from
+                                 * cfg->deleg */
     char from[SG_ADDR_MAX + 1]; /* without brackets, for the log */
     long long declared;         /* SIZE=, -1 if absent */
     long long size;             /* bytes counted (headers + body) */
@@ -102,6 +109,7 @@ struct mlfi_conn {
 
 /* Names libmilter takes as char * (-Wwrite-strings). */
 static char sym_i[] = "i";
+static char sym_auth_authen[] = "{auth_authen}";
 static char hdr_config_set[] = "X-SES-CONFIGURATION-SET";
 static char filter_name[] = MLFI_PROG;
 
@@ -189,6 +197,7 @@ cfg_free(struct mlfi_cfg *cfg)
 {
     if (cfg == NULL)
         return;
+    sg_deleg_free(cfg->deleg);
     sg_quota_close(cfg->quota);
     sg_state_close(cfg->state);
     sg_conf_free(cfg->conf);
@@ -240,6 +249,14 @@ mlfi_cfg_load(const char *path, char *err, size_t errlen)
         cfg_free(cfg);
         return -1;
     }
+    if (cfg->conf->delegations[0] != '\0'
+        && (cfg->deleg = sg_deleg_load(cfg->conf->delegations, err,
+                                       errlen)) == NULL) {
+        cfg_free(cfg);
+        return -1;
+    }
+    /* Milter and policy daemon on one MTA: one of them counts. */
+    cfg->count_quota = strcmp(cfg->conf->quota_counted_by, "policyd") != 0;
     cfg->refs = 1;
     if (cfg_current == NULL) {
         /* First load, before any connection thread exists. */
@@ -315,6 +332,7 @@ msg_reset(struct mlfi_conn *c)
     if (c->msg.held)
         msg_release_hold(c);
     free(c->msg.env_from);
+    free(c->msg.sasl_user);
     mlfi_hdrs_reset(&c->msg.hdrs);
     memset(&c->msg, 0, sizeof(c->msg));
 }
@@ -439,6 +457,19 @@ snap_begin(struct mlfi_conn *c)
     return sg_snap_begin(c->snap);
 }
 
+/* msg_dc - who sends the message, for the delegation stages (R8);
+ * NULL when no delegations are configured */
+static const struct sg_deleg_ctx *
+msg_dc(const struct mlfi_conn *c, struct sg_deleg_ctx *dc)
+{
+    if (c->cfg->deleg == NULL)
+        return NULL;
+    dc->dl = c->cfg->deleg;
+    dc->sasl_user = c->msg.sasl_user;
+    dc->sender = c->msg.env_from;
+    return dc;
+}
+
 /*
  * hold_rcpt - hold one quota unit for an accepted recipient (R4; the
  *   snapshot is begun by the caller)
@@ -493,10 +524,15 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     if (c == NULL)
         return SMFIS_ALL_OPTS;
     quickack(c);
-    /* Actions: add a header only when a default set is configured. */
+    /* Actions: add a header only when a default set or delegations are
+     * configured; change (delete) headers only for delegations: the
+     * client's X-SES-*-ARN headers are removed (R8). */
     *pf0 = 0;
-    if (c->cfg->conf->milter_default_config_set[0] != '\0')
+    if (c->cfg->conf->milter_default_config_set[0] != '\0'
+        || c->cfg->deleg != NULL)
         *pf0 |= SMFIF_ADDHDRS & f0;
+    if (c->cfg->deleg != NULL)
+        *pf0 |= SMFIF_CHGHDRS & f0;
     /*
      * Steps not used: HELO, unknown commands and, unless the size is
      * measured here, the body. Steps without a reply: connect (nothing
@@ -555,7 +591,9 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
     struct mlfi_conn *c = conn_get(ctx);
     struct sg_verdict v;
-    const char *qid;
+    struct sg_deleg_ctx dcbuf;
+    const struct sg_deleg_ctx *dc;
+    const char *qid, *user;
     SG_STATUS st;
     sfsistat rc = SMFIS_CONTINUE;
 
@@ -575,15 +613,24 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
         snprintf(c->msg.qid, sizeof(c->msg.qid), "%s", qid);
     c->msg.declared = mlfi_esmtp_size(argv + 1);
     c->msg.active = 1;
+    if ((user = smfi_getsymval(ctx, sym_auth_authen)) != NULL
+        && user[0] != '\0' && (c->msg.sasl_user = strdup(user)) == NULL)
+        return internal_error(ctx, c, "MAIL", SG_ERR_NOMEM, NULL);
+    dc = msg_dc(c, &dcbuf);
 
     memset(&v, 0, sizeof(v));
     if ((st = snap_begin(c)) != SG_OK)
         return internal_error(ctx, c, "MAIL", st, sg_snap_error(c->snap));
     st = sg_decide_region(c->cfg->conf, c->snap, NULL, argv[0],
                           &c->msg.region, &v);
+    /* Delegated identities (R8): the envelope sender's, for now; the
+     * headers complete them at EOH. A wrong-region ARN is refused. */
+    if (st == SG_OK && v.action == SG_ACCEPT && dc != NULL)
+        st = sg_decide_delegation(c->cfg->conf, c->snap, c->msg.region, dc,
+                                  NULL, NULL, &c->msg.use, &v);
     if (st == SG_OK && v.action == SG_ACCEPT)
-        st = sg_decide_sender(c->cfg->conf, c->snap, c->msg.region,
-                              argv[0], &v);
+        st = sg_decide_sender_ex(c->cfg->conf, c->snap, c->msg.region,
+                                 argv[0], dc, &v);
     sg_snap_end(c->snap);
     if (st != SG_OK)
         return internal_error(ctx, c, "MAIL", st, sg_snap_error(c->snap));
@@ -617,8 +664,9 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
     memset(&v, 0, sizeof(v));
     if ((st = snap_begin(c)) != SG_OK)
         return internal_error(ctx, c, "RCPT", st, sg_snap_error(c->snap));
-    st = sg_decide_rcpt(c->cfg->conf, c->snap, c->msg.region, argv[0],
-                        c->msg.accepted, c->msg.daily_units, &v);
+    st = sg_decide_rcpt_ex(c->cfg->conf, c->snap, c->msg.region, argv[0],
+                           c->msg.accepted, c->msg.daily_units,
+                           c->msg.use.owner_sandbox, &v);
     if (st != SG_OK) {
         sg_snap_end(c->snap);
         return internal_error(ctx, c, "RCPT", st, sg_snap_error(c->snap));
@@ -627,12 +675,17 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
         sg_snap_end(c->snap);
         return refuse(ctx, c, "RCPT", rcpt, &v);
     }
-    st = hold_rcpt(c, &v, &qv);
-    sg_snap_end(c->snap);
-    if (st != SG_OK)
-        return internal_error(ctx, c, "RCPT", st, "quota reserve");
-    if (qv.action != SG_ACCEPT)
-        return refuse(ctx, c, "RCPT", rcpt, &qv);
+    /* quota_counted_by = policyd: the policy daemon on the same MTA
+     * holds and commits; every other rule still applies here. */
+    if (c->cfg->count_quota) {
+        st = hold_rcpt(c, &v, &qv);
+        sg_snap_end(c->snap);
+        if (st != SG_OK)
+            return internal_error(ctx, c, "RCPT", st, "quota reserve");
+        if (qv.action != SG_ACCEPT)
+            return refuse(ctx, c, "RCPT", rcpt, &qv);
+    } else
+        sg_snap_end(c->snap);
     c->msg.accepted++;
     if (!v.simulator)
         c->msg.daily_units++;
@@ -677,6 +730,8 @@ mlfi_eoh(SMFICTX *ctx)
     struct mlfi_conn *c = smfi_getpriv(ctx);
     struct mlfi_hdrs *h;
     struct sg_verdict v;
+    struct sg_deleg_ctx dcbuf;
+    const struct sg_deleg_ctx *dc;
     const char *qid, *cs;
     SG_STATUS st;
     sfsistat rc;
@@ -701,9 +756,16 @@ mlfi_eoh(SMFICTX *ctx)
         if ((st = snap_begin(c)) != SG_OK)
             return internal_error(ctx, c, "END-OF-HEADERS", st,
                                   sg_snap_error(c->snap));
-        st = sg_decide_headers(c->cfg->conf, c->snap, c->msg.region,
-                               c->msg.env_from, h->from, h->sender,
-                               h->return_path, cs, &v);
+        dc = msg_dc(c, &dcbuf);
+        st = SG_OK;
+        if (dc != NULL)
+            st = sg_decide_delegation(c->cfg->conf, c->snap, c->msg.region,
+                                      dc, h->from, h->return_path,
+                                      &c->msg.use, &v);
+        if (st == SG_OK && v.action == SG_ACCEPT)
+            st = sg_decide_headers_ex(c->cfg->conf, c->snap, c->msg.region,
+                                      c->msg.env_from, h->from, h->sender,
+                                      h->return_path, cs, dc, &v);
         sg_snap_end(c->snap);
         if (st != SG_OK)
             return internal_error(ctx, c, "END-OF-HEADERS", st,
@@ -757,6 +819,58 @@ mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
     return rc;
 }
 
+/*
+ * arn_headers - the X-SES-*-ARN headers of a message (R8): every
+ *   client-supplied instance removed (SES uses the first one, so a
+ *   client's header could otherwise pick the identity), then one of
+ *   each for the delegated identities the message uses
+ *
+ * Instances are deleted from the last to the first, so that an index
+ * names the same header whether or not the MTA still counts deleted
+ * ones (Postfix does not, Sendmail's list keeps them).
+ */
+static void
+arn_headers(SMFICTX *ctx, struct mlfi_conn *c)
+{
+    const struct sg_deleg_entry *used[MLFI_ARN_N];
+    const char *qid = c->msg.qid[0] ? c->msg.qid : "NOQUEUE";
+    char name[64], value[SG_AUTHZ_ARN_MAX + 1];
+    unsigned int n;
+    int i;
+
+    used[MLFI_ARN_SOURCE] = c->msg.use.source;
+    used[MLFI_ARN_FROM] = c->msg.use.from;
+    used[MLFI_ARN_RETURN_PATH] = c->msg.use.rpath;
+    for (i = 0; i < MLFI_ARN_N; i++) {
+        snprintf(name, sizeof(name), "%s", mlfi_arn_hdr_name(i));
+        for (n = c->msg.hdrs.arn[i]; n > 0; n--)
+            if (smfi_chgheader(ctx, name, (int)n, NULL) != MI_SUCCESS) {
+                sg_log(SG_LOG_WARNING, "%s: could not remove %s #%u",
+                       qid, name, n);
+                break;
+            }
+        if (c->msg.hdrs.arn[i] > 0)
+            sg_log(SG_LOG_INFO, "%s: removed %u client-supplied %s", qid,
+                   c->msg.hdrs.arn[i], name);
+    }
+    for (i = 0; i < MLFI_ARN_N; i++) {
+        if (used[i] == NULL)
+            continue;
+        snprintf(name, sizeof(name), "%s", mlfi_arn_hdr_name(i));
+        snprintf(value, sizeof(value), "%s", used[i]->arn);
+        if (smfi_addheader(ctx, name, value) != MI_SUCCESS)
+            sg_log(SG_LOG_WARNING, "%s: could not add %s", qid, name);
+    }
+    if (used[0] != NULL || used[1] != NULL || used[2] != NULL)
+        sg_log(SG_LOG_INFO, "%s: delegated (R8): from=<%s> sasl=%s "
+               "region=%s source=%s from-arn=%s return-path=%s", qid,
+               c->msg.from, c->msg.sasl_user != NULL ? c->msg.sasl_user
+               : "-", c->msg.region->name,
+               used[0] != NULL ? used[0]->arn : "-",
+               used[1] != NULL ? used[1]->arn : "-",
+               used[2] != NULL ? used[2]->arn : "-");
+}
+
 /* mlfi_eom - end of message: size, quota commit, added headers */
 static sfsistat
 mlfi_eom(SMFICTX *ctx)
@@ -796,6 +910,8 @@ mlfi_eom(SMFICTX *ctx)
         && smfi_addheader(ctx, hdr_config_set, c->msg.added_cs) != MI_SUCCESS)
         sg_log(SG_LOG_WARNING, "%s: could not add X-SES-CONFIGURATION-SET",
                c->msg.qid[0] ? c->msg.qid : "NOQUEUE");
+    if (c->cfg->deleg != NULL)
+        arn_headers(ctx, c);
     msg_reset(c);
     return SMFIS_CONTINUE;
 }
@@ -827,8 +943,8 @@ mlfi_close(SMFICTX *ctx)
 struct smfiDesc mlfi_desc = {
     filter_name,        /* filter name */
     SMFI_VERSION,       /* libmilter version the filter is built for */
-    SMFIF_ADDHDRS,      /* actions it may request (narrowed per
-                         * connection in negotiate) */
+    SMFIF_ADDHDRS | SMFIF_CHGHDRS, /* actions it may request (narrowed
+                         * per connection in negotiate) */
     mlfi_connect,       /* connection: client name and address */
     NULL,               /* HELO: not used (SMFIP_NOHELO) */
     mlfi_envfrom,       /* MAIL FROM: region, sender, declared size */

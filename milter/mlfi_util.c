@@ -34,6 +34,32 @@ mlfi_hdr_kind(const char *name)
     return MLFI_HDR_OTHER;
 }
 
+/* The X-SES-*-ARN headers, by enum mlfi_arn_hdr. */
+static const char *const arn_headers[MLFI_ARN_N] = {
+    "X-SES-SOURCE-ARN", "X-SES-FROM-ARN", "X-SES-RETURN-PATH-ARN"
+};
+
+/* mlfi_arn_hdr_index - which X-SES-*-ARN header a name is */
+int
+mlfi_arn_hdr_index(const char *name)
+{
+    int i;
+
+    if (name == NULL)
+        return -1;
+    for (i = 0; i < MLFI_ARN_N; i++)
+        if (strcasecmp(name, arn_headers[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* mlfi_arn_hdr_name - the canonical name of an index */
+const char *
+mlfi_arn_hdr_name(int idx)
+{
+    return idx >= 0 && idx < MLFI_ARN_N ? arn_headers[idx] : NULL;
+}
+
 /* copy_name - a header name for messages, controls replaced, bounded */
 static void
 copy_name(char *dst, size_t size, const char *name)
@@ -58,6 +84,8 @@ mlfi_hdrs_add(struct mlfi_hdrs *h, const char *name, const char *value)
         return SG_OK;
     if (value == NULL)
         value = "";
+    if ((idx = mlfi_arn_hdr_index(name)) >= 0 && h->arn[idx] < UINT_MAX)
+        h->arn[idx]++;
     idx = sg_hdr_single_index(name);
     if (idx >= 0) {
         if ((h->seen & ((uint64_t)1 << idx)) != 0 && h->dup[0] == '\0')

@@ -47,6 +47,26 @@ enum mlfi_hdr_kind {
     MLFI_HDR_TAGS
 };
 
+/* The SES headers that name delegated identities (R8), in the order
+ * the milter adds them. */
+enum mlfi_arn_hdr {
+    MLFI_ARN_SOURCE = 0,        /* X-SES-SOURCE-ARN */
+    MLFI_ARN_FROM,              /* X-SES-FROM-ARN */
+    MLFI_ARN_RETURN_PATH,       /* X-SES-RETURN-PATH-ARN */
+    MLFI_ARN_N
+};
+
+/*
+ * mlfi_arn_hdr_index - which X-SES-*-ARN header a name is
+ *   (case-insensitive)
+ *
+ * Returns: an enum mlfi_arn_hdr, or -1 for every other header.
+ */
+extern int mlfi_arn_hdr_index(const char *name);
+
+/* mlfi_arn_hdr_name - the canonical name of an index, NULL out of range */
+extern const char *mlfi_arn_hdr_name(int idx);
+
 /*
  * Collected headers of one message. Zero-initialise it (or call
  * mlfi_hdrs_reset); strings are new copies owned by the struct, NULL
@@ -62,6 +82,8 @@ struct mlfi_hdrs {
                                  * sg_hdr_single_index */
     char dup[MLFI_HDR_NAME_MAX + 1]; /* first single-instance header
                                  * seen twice, "" if none */
+    unsigned int arn[MLFI_ARN_N]; /* client-supplied X-SES-*-ARN
+                                 * instances, by enum mlfi_arn_hdr */
     size_t kept;                /* bytes of values kept */
     int toobig;                 /* a kept value was cut short */
 };

@@ -282,6 +282,11 @@ reserve(struct sg_pd *pd, struct sg_pd_txn *t, const char *region,
     SG_STATUS st;
 
     *qfail = 0;
+    /* quota_counted_by = milter: the milter on the same MTA holds and
+     * commits, so that a recipient is counted once; v stays the accept
+     * of the stages before. */
+    if (strcmp(pd->conf->quota_counted_by, "milter") == 0)
+        return SG_OK;
     if (pd->quota == NULL) {
         *qfail = 1;
         return SG_OK;

@@ -74,6 +74,7 @@ static const struct conf_enum conf_enums[] = {
     { "quota_backend", { "embedded", "redis", NULL } },
     { "on_state_error", { "tempfail", "accept", NULL } },
     { "on_quota_error", { "tempfail", "accept", NULL } },
+    { "quota_counted_by", { "any", "milter", "policyd", NULL } },
     { "syslog_facility", { "mail", "daemon", "local0", "local1", "local2",
                            "local3", "local4", "local5", "local6", "local7",
                            NULL } },

@@ -43,6 +43,8 @@ SG_CONF_PARAM(quota_reservation_timeout, INT, "600", 1, 86400,
     "seconds after which an in-flight quota reservation is released")
 SG_CONF_PARAM(on_quota_error, ENUM, "tempfail", 0, 0,
     "answer when the quota counters cannot be reached: tempfail or accept")
+SG_CONF_PARAM(quota_counted_by, ENUM, "any", 0, 0,
+    "which daemon holds and commits quota: any (whoever runs), milter or policyd")
 SG_CONF_PARAM(on_state_error, ENUM, "tempfail", 0, 0,
     "answer when the state cannot be read: tempfail or accept")
 SG_CONF_PARAM(regions, STR, "", 0, 0,

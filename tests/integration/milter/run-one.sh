@@ -3,7 +3,8 @@
 #
 # Usage: run-one.sh NAME (from the t-NAME wrapper or t-milter.sh).
 # Imports state.json into a fresh state_dir, writes the scenario's
-# .conf with @STATE_DIR@, @MAP@ and @TMP@ replaced, and runs
+# .conf with @STATE_DIR@, @MAP@, @TMP@ and @DIR@ (this directory)
+# replaced, and runs
 # "miltertest -s t-NAME.lua" with SG_MILTER, SG_CONF and SG_SOCK in the
 # environment; the script starts the milter itself (mt.startfilter).
 # Every "-- expect-log: TEXT" line of the .lua must then appear in the
@@ -28,7 +29,8 @@ trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 mkdir "$tmp/state"
 sed -e "s|@STATE_DIR@|$tmp/state|g" -e "s|@MAP@|$here/sender_region_map|g" \
-    -e "s|@TMP@|$tmp|g" "$here/t-$name.conf" > "$tmp/sesgate.conf"
+    -e "s|@TMP@|$tmp|g" -e "s|@DIR@|$here|g" "$here/t-$name.conf" \
+    > "$tmp/sesgate.conf"
 if ! "$top_builddir/ctl/sesgatectl" -c "$tmp/sesgate.conf" import \
         "$here/state.json" > "$tmp/import.out" 2>&1; then
     echo "FAIL t-$name: import"; cat "$tmp/import.out"; exit 1
