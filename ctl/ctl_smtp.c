@@ -542,10 +542,12 @@ ctl_cmd_postfix_config(struct ctl_ctx *ctx, int argc, char **argv)
     for (i = 0; i < n; i++) {
         transport_of(regions[i], tname, sizeof(tname));
         fprintf(fp, "%s unix - - n - - smtp\n"
+                "  -o syslog_name=postfix/%s\n"
                 "  -o smtp_sasl_auth_enable=yes\n"
                 "  -o smtp_sasl_password_maps=hash:%s/sasl_passwd\n"
                 "  -o smtp_sasl_security_options=noanonymous\n"
-                "  -o smtp_tls_security_level=%s\n", tname, dir, tls);
+                "  -o smtp_tls_security_level=%s\n", tname, tname, dir,
+                tls);
     }
     if (close_out(fp, dir, "master.cf.snippet") != 0) {
         status = CTL_EXIT_IOERR;
