@@ -33,6 +33,7 @@
 #include "region.h"
 #include "state.h"
 #include "quota.h"
+#include "metrics.h"
 #include "ctl.h"
 
 /* Regions the state can hold: the R1 table has 29; leave room. */
@@ -519,6 +520,58 @@ print_region_text(const char *name, const struct sg_account *a,
     printf("    configuration sets: %lld\n", a->config_sets);
 }
 
+/*
+ * metrics_json - the daemons' counters (metrics.h) as
+ *   {"recipients": [{region, rule, accepted, deferred, refused}...],
+ *    "sync_errors": {region: n}}; read-only, never creates the file
+ *   (null members when no daemon has counted yet)
+ */
+static json_t *
+metrics_json(const SG_CONF *conf)
+{
+    static struct sg_metrics_row rows[SG_METRICS_ROWS];
+    json_t *o = json_object();
+    json_t *list = json_array();
+    json_t *sync = json_object();
+    SG_METRICS *m;
+    char err[512];
+    size_t i, n;
+
+    if ((m = sg_metrics_open(conf->state_dir, SG_METRICS_RDONLY, err,
+                             sizeof(err))) == NULL) {
+        json_decref(list);
+        json_decref(sync);
+        json_object_set_new(o, "recipients", json_null());
+        json_object_set_new(o, "sync_errors", json_null());
+        return o;
+    }
+    n = sg_metrics_rows(m, rows, SG_METRICS_ROWS);
+    sg_metrics_close(m);
+    for (i = 0; i < n; i++) {
+        json_t *r;
+
+        if (strcmp(rows[i].rule, "sync") == 0) {
+            json_object_set_new(sync, rows[i].region[0] ? rows[i].region
+                                : "none", json_integer((json_int_t)
+                                rows[i].n[SG_METRICS_SYNC_ERRORS]));
+            continue;
+        }
+        r = json_object();
+        json_object_set_new(r, "region", json_string(rows[i].region));
+        json_object_set_new(r, "rule", json_string(rows[i].rule));
+        json_object_set_new(r, "accepted", json_integer((json_int_t)
+                            rows[i].n[SG_METRICS_ACCEPTED]));
+        json_object_set_new(r, "deferred", json_integer((json_int_t)
+                            rows[i].n[SG_METRICS_DEFERRED]));
+        json_object_set_new(r, "refused", json_integer((json_int_t)
+                            rows[i].n[SG_METRICS_REFUSED]));
+        json_array_append_new(list, r);
+    }
+    json_object_set_new(o, "recipients", list);
+    json_object_set_new(o, "sync_errors", sync);
+    return o;
+}
+
 /* status_json - the whole status as one JSON object on stdout */
 static int
 status_json(struct ctl_ctx *ctx, SG_SNAP *snap, SG_QUOTA *q,
@@ -568,6 +621,7 @@ status_json(struct ctl_ctx *ctx, SG_SNAP *snap, SG_QUOTA *q,
             json_object_set_new(regs, regions[i], r);
     }
     json_object_set_new(root, "regions", regs);
+    json_object_set_new(root, "metrics", metrics_json(ctx->conf));
     if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
         != 0) {
         json_decref(root);

@@ -55,6 +55,7 @@
 #include "log.h"
 #include "quota.h"
 #include "state.h"
+#include "metrics.h"
 #include "mlfi_util.h"
 #include "mlfi.h"
 
@@ -403,6 +404,10 @@ refuse(SMFICTX *ctx, struct mlfi_conn *c, const char *stage,
     char text[2 * SG_VERDICT_TEXT_MAX];
 
     log_refusal(c, stage, rcpt, v);
+    if (strcmp(stage, "RCPT") == 0)
+        sg_metrics_count(mlfi_metrics, c->msg.region != NULL
+                         ? c->msg.region->name : NULL, v->rule, v->action,
+                         1);
     snprintf(code, sizeof(code), "%d", v->code);
     if (mlfi_reply_text_buf(v->text, text, sizeof(text)) == NULL)
         snprintf(text, sizeof(text), "Message rejected");
@@ -686,6 +691,8 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
             return refuse(ctx, c, "RCPT", rcpt, &qv);
     } else
         sg_snap_end(c->snap);
+    sg_metrics_count(mlfi_metrics, c->msg.region != NULL
+                     ? c->msg.region->name : NULL, NULL, SG_ACCEPT, 1);
     c->msg.accepted++;
     if (!v.simulator)
         c->msg.daily_units++;
@@ -959,3 +966,23 @@ struct smfiDesc mlfi_desc = {
     mlfi_data,          /* DATA: the queue id */
     mlfi_negotiate      /* option negotiation: only what is used */
 };
+
+/* mlfi_metrics_gauges - the current configuration's state and quota
+ *   figures, for the metrics listener's thread */
+void
+mlfi_metrics_gauges(void *arg, struct sg_metrics_gauges *g)
+{
+    struct mlfi_cfg *cfg;
+    SG_SNAP *snap = NULL;
+
+    (void)arg;
+    pthread_mutex_lock(&cfg_lock);
+    if ((cfg = cfg_current) != NULL)
+        cfg->refs++;
+    pthread_mutex_unlock(&cfg_lock);
+    if (cfg != NULL && cfg->state != NULL)
+        snap = sg_snap_new(cfg->state);
+    sg_metrics_gauges_read(snap, cfg != NULL ? cfg->quota : NULL, g);
+    sg_snap_free(snap);
+    cfg_release(cfg);
+}

@@ -19,6 +19,7 @@
 /* Local headers. */
 #include "sesgate.h"
 #include "conf.h"
+#include "metrics.h"
 
 /* The program name used in diagnostics and the smfiDesc. */
 #define MLFI_PROG   "sesgate-milter"
@@ -51,6 +52,13 @@ extern const SG_CONF *mlfi_cfg_conf(void);
  *   (see quickack in mlfi.c); not called for unix sockets
  */
 extern void mlfi_set_tcp_port(int port);
+
+/* The shared counters (metrics.h), opened by main; NULL: none. */
+extern SG_METRICS *mlfi_metrics;
+
+/* mlfi_metrics_gauges - sg_metrics_gauges_fn of the metrics listener:
+ *   quota usage and state age through the current configuration */
+extern void mlfi_metrics_gauges(void *arg, struct sg_metrics_gauges *g);
 
 /* mlfi_cfg_shutdown - drop the current configuration (at exit) */
 extern void mlfi_cfg_shutdown(void);

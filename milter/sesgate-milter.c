@@ -55,6 +55,10 @@
 #define MLFI_THREAD_STACK   (512 * 1024)
 
 /* Options. */
+/* The shared counters (mlfi.h); opened once root is dropped. */
+SG_METRICS *mlfi_metrics;
+static SG_METRICS_SERVER *metrics_srv;
+
 static const char *conf_path = SG_DEFAULT_CONF;
 static int conf_given;
 static int foreground;
@@ -179,6 +183,29 @@ reloader(void *arg)
                    "configuration: %s", err);
     }
     return NULL;
+}
+
+/*
+ * start_metrics - the shared counters and the metrics_listen listener
+ *   (as the final user, signals blocked); neither is fatal
+ */
+static void
+start_metrics(const SG_CONF *conf)
+{
+    char err[1024];
+
+    mlfi_metrics = sg_metrics_open(conf->state_dir, 0, err, sizeof(err));
+    if (mlfi_metrics == NULL)
+        sg_log(SG_LOG_WARNING, "%s: counting nothing", err);
+    if (conf->metrics_listen[0] == '\0')
+        return;
+    metrics_srv = sg_metrics_serve_start(conf->metrics_listen, mlfi_metrics,
+                                         mlfi_metrics_gauges, NULL, err,
+                                         sizeof(err));
+    if (metrics_srv == NULL)
+        sg_log(SG_LOG_WARNING, "%s: no metrics listener", err);
+    else
+        sg_log(SG_LOG_INFO, "metrics on %s", conf->metrics_listen);
 }
 
 /* socket_path - the file of a unix:/local: socket spec, or NULL */
@@ -358,6 +385,15 @@ main(int argc, char **argv)
     sg_log_set_sink(log_sink, NULL, level_of(conf->log_level));
     if (sock == NULL)
         sock = conf->milter_socket;
+    if (conf->metrics_listen[0] != '\0') {
+        char host[64];
+        int port;
+
+        if (sg_metrics_listen_parse(conf->metrics_listen, host,
+                                    sizeof(host), &port, err,
+                                    sizeof(err)) != 0)
+            die(SG_EXIT_CONFIG, "%s", err);
+    }
     if (check_only) {
         printf("%s: configuration %s and state in %s: ok\n", MLFI_PROG,
                conf->path != NULL && conf->path[0] ? conf->path
@@ -413,6 +449,7 @@ main(int argc, char **argv)
         || pthread_create(&tid, NULL, reloader, &usr1) != 0)
         die(SG_EXIT_SOFTWARE, "cannot start the reload thread");
     (void)pthread_detach(tid);
+    start_metrics(conf);
 
     sg_log(SG_LOG_INFO, "%s %s listening on %s", MLFI_PROG, sg_version(),
            sock);
@@ -421,6 +458,8 @@ main(int argc, char **argv)
     if (pid_file[0] != '\0')
         (void)unlink(pid_file);
     free(pid_file);
+    metrics_srv = sg_metrics_serve_stop(metrics_srv);
     mlfi_cfg_shutdown();
+    mlfi_metrics = sg_metrics_close(mlfi_metrics);
     return rc == MI_SUCCESS ? SG_EXIT_OK : SG_EXIT_SOFTWARE;
 }

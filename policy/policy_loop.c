@@ -633,6 +633,20 @@ loop_sweep(struct loop *lp, long long now, int stopping)
     }
 }
 
+/* publish_gauges - quota usage and state age for the metrics listener
+ *   (its thread never touches the loop's state and quota handles) */
+static void
+publish_gauges(struct sg_pd *pd)
+{
+    static struct sg_metrics_gauges g;
+
+    if (pd->metrics_srv == NULL)
+        return;
+    sg_metrics_gauges_read(pd->state != NULL ? pd->snap : NULL, pd->quota,
+                           &g);
+    sg_metrics_serve_publish(pd->metrics_srv, &g);
+}
+
 /* loop_run - the event loop proper */
 static int
 loop_run(struct loop *lp, sg_pl_reload_fn reload, void *arg)
@@ -648,6 +662,7 @@ loop_run(struct loop *lp, sg_pl_reload_fn reload, void *arg)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGHUP);
     sigprocmask(SIG_BLOCK, &block, &orig);
+    publish_gauges(lp->pd);
     for (;;) {
         if (sg_pl_reload) {
             sg_pl_reload = 0;
@@ -687,6 +702,7 @@ loop_run(struct loop *lp, sg_pl_reload_fn reload, void *arg)
         if (now - last_sweep >= 1000) {
             loop_sweep(lp, now, stop_at != 0);
             last_sweep = now;
+            publish_gauges(lp->pd);
         }
     }
     while (lp->head != NULL)

@@ -29,6 +29,7 @@
 #include "state.h"
 #include "quota.h"
 #include "decide.h"
+#include "metrics.h"
 #include "policy_proto.h"
 #include "policy_txn.h"
 
@@ -433,6 +434,37 @@ refused:
     return st;
 }
 
+/*
+ * count - a recipient verdict into the metrics: RCPT, or DATA when no
+ *   RCPT request came (then all recipient_count of them); failures
+ *   count under rule "state" or "quota" (policy: on_*_error)
+ */
+static void
+count(struct sg_pd *pd, const struct sg_policy_req *req, int rcpt_before,
+      const char *region, SG_ACTION action, const char *rule)
+{
+    long long n = 1;
+
+    if (req->pstate == SG_PSTATE_DATA) {
+        if (rcpt_before || (n = req->recipient_count) <= 0)
+            return;
+    } else if (req->pstate != SG_PSTATE_RCPT) {
+        return;
+    }
+    sg_metrics_count(pd->metrics, region, rule, action, n);
+}
+
+/* failed - count and answer an on_state_error / on_quota_error case */
+static size_t
+failed(struct sg_pd *pd, const struct sg_policy_req *req, int rcpt_before,
+       const char *region, const char *policy, const char *what,
+       const char *rule, const char *detail, char *buf, size_t size)
+{
+    count(pd, req, rcpt_before, region,
+          strcmp(policy, "accept") == 0 ? SG_ACCEPT : SG_DEFER, rule);
+    return reply_failure(req, policy, what, detail, buf, size);
+}
+
 /* sg_pd_handle - answer one parsed request */
 size_t
 sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
@@ -441,6 +473,7 @@ sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
     const struct sg_region *region = NULL;
     struct sg_verdict v;
     SG_STATUS st = SG_OK;
+    int rcpt_before;
     int qfail = 0;
     size_t n;
 
@@ -455,6 +488,7 @@ sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
         return sg_policy_action_buf("DUNNO", NULL, buf, size);
     }
     begin_txn(pd, t, req->instance);
+    rcpt_before = t->rcpt_seen || t->rate_held > 0;
 
     if ((pd->state == NULL || pd->quota == NULL)
         && now_ms(pd) >= pd->retry_at_ms) {
@@ -462,11 +496,12 @@ sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
         pd->retry_at_ms = now_ms(pd) + 1000;
     }
     if (pd->state == NULL)
-        return reply_failure(req, pd->conf->on_state_error, "state store",
-                             pd->state_err, buf, size);
+        return failed(pd, req, rcpt_before, NULL, pd->conf->on_state_error,
+                      "state store", "state", pd->state_err, buf, size);
     if (sg_snap_begin(pd->snap) != SG_OK)
-        return reply_failure(req, pd->conf->on_state_error, "state store",
-                             sg_snap_error(pd->snap), buf, size);
+        return failed(pd, req, rcpt_before, NULL, pd->conf->on_state_error,
+                      "state store", "state", sg_snap_error(pd->snap), buf,
+                      size);
 
     memset(&v, 0, sizeof(v));
     sg_verdict_accept(&v);
@@ -493,16 +528,21 @@ sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
         snprintf(detail, sizeof(detail), "%s: %s", sg_strerror(st),
                  sg_snap_error(pd->snap));
         sg_snap_end(pd->snap);
-        return reply_failure(req, pd->conf->on_state_error, "state store",
-                             detail, buf, size);
+        return failed(pd, req, rcpt_before,
+                      region != NULL ? region->name : NULL,
+                      pd->conf->on_state_error, "state store", "state",
+                      detail, buf, size);
     }
     sg_snap_end(pd->snap);
     if (qfail)
-        return reply_failure(req, pd->conf->on_quota_error,
-                             "quota counters", pd->quota != NULL
-                             ? sg_quota_error(pd->quota) : pd->quota_err,
-                             buf, size);
+        return failed(pd, req, rcpt_before,
+                      region != NULL ? region->name : NULL,
+                      pd->conf->on_quota_error, "quota counters", "quota",
+                      pd->quota != NULL ? sg_quota_error(pd->quota)
+                      : pd->quota_err, buf, size);
     n = reply_verdict(req, region != NULL ? region->name : t->region, &v,
                       buf, size);
+    count(pd, req, rcpt_before, region != NULL ? region->name : t->region,
+          v.action, v.rule);
     return n;
 }

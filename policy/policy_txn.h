@@ -31,6 +31,7 @@
 #include "conf.h"
 #include "state.h"
 #include "quota.h"
+#include "metrics.h"
 #include "policy_proto.h"
 
 /*
@@ -42,6 +43,8 @@ struct sg_pd {
     SG_STATE *state;            /* NULL while it cannot be opened */
     SG_SNAP *snap;              /* the loop's read view */
     SG_QUOTA *quota;            /* NULL while it cannot be opened */
+    SG_METRICS *metrics;        /* shared counters, or NULL: none */
+    SG_METRICS_SERVER *metrics_srv; /* metrics_listen, or NULL */
     long long retry_at_ms;      /* next attempt to open what is NULL */
     long long clock_offset_ms;  /* added to the clock (tests) */
     char state_err[256];        /* why state is NULL */

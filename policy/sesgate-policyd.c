@@ -35,6 +35,7 @@
 #include "sesgate.h"
 #include "log.h"
 #include "conf.h"
+#include "metrics.h"
 #include "state.h"
 #include "quota.h"
 #include "policy_txn.h"
@@ -169,7 +170,36 @@ check_policyd_params(const SG_CONF *conf, char *err, size_t errlen)
                  "octal mode", conf->path, conf->policyd_socket_mode);
         return -1;
     }
+    if (conf->metrics_listen[0] != '\0') {
+        char host[64];
+        int port;
+
+        if (sg_metrics_listen_parse(conf->metrics_listen, host,
+                                    sizeof(host), &port, err, errlen) != 0)
+            return -1;
+    }
     return 0;
+}
+
+/* open_metrics - the shared counters and, when listening on a socket
+ *   (not in spawn mode), the metrics_listen listener; neither is fatal */
+static void
+open_metrics(struct sg_pd *pd, const SG_CONF *conf, int listening)
+{
+    char err[1024];
+
+    pd->metrics = sg_metrics_open(conf->state_dir, 0, err, sizeof(err));
+    if (pd->metrics == NULL)
+        sg_log(SG_LOG_WARNING, "%s: counting nothing", err);
+    if (!listening || conf->metrics_listen[0] == '\0')
+        return;
+    pd->metrics_srv = sg_metrics_serve_start(conf->metrics_listen,
+                                             pd->metrics, NULL, NULL, err,
+                                             sizeof(err));
+    if (pd->metrics_srv == NULL)
+        sg_log(SG_LOG_WARNING, "%s: no metrics listener", err);
+    else
+        sg_log(SG_LOG_INFO, "metrics on %s", conf->metrics_listen);
 }
 
 /* reload - SIGHUP: a new configuration, or keep the old one */
@@ -422,6 +452,7 @@ main(int argc, char **argv)
     /* Opened as the final user, so that the quota files it creates
      * belong to it. */
     sg_pd_open(&pd, conf);
+    open_metrics(&pd, conf, lfd >= 0);
     if (lfd >= 0) {
         sg_log(SG_LOG_INFO, "%s %s listening on %s", PROG, sg_version(),
                listen_spec);
@@ -434,6 +465,8 @@ main(int argc, char **argv)
     if (lfd >= 0)
         sg_log(SG_LOG_INFO, "stopped");
     sg_pd_close(&pd);
+    pd.metrics_srv = sg_metrics_serve_stop(pd.metrics_srv);
+    pd.metrics = sg_metrics_close(pd.metrics);
     if (unix_path != NULL) {
         unlink(unix_path);
         free(unix_path);

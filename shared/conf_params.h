@@ -111,3 +111,5 @@ SG_CONF_PARAM(delegation_owner_production, BOOL, "no", 0, 0,
     "owners of delegated identities are out of the sandbox unless owner= says")
 SG_CONF_PARAM(sasl_passwd, STR, "", 0, 0,
     "Postfix SASL password file that sesgatectl lint checks (R9); empty: none")
+SG_CONF_PARAM(metrics_listen, STR, "", 0, 0,
+    "inet:127.0.0.1:PORT where the daemons serve GET /metrics; empty: off")

@@ -66,6 +66,7 @@ main(void)
     int failed;
 
     sr = srunner_create(sg_addr_suite());
+    srunner_add_suite(sr, sg_metrics_suite());
     srunner_add_suite(sr, sg_conf_suite());
     srunner_add_suite(sr, sg_region_suite());
     srunner_add_suite(sr, sg_state_suite());

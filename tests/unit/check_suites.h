@@ -11,6 +11,7 @@
 #include <check.h>
 
 extern Suite *sg_addr_suite(void);
+extern Suite *sg_metrics_suite(void);
 extern Suite *sg_conf_suite(void);
 extern Suite *sg_region_suite(void);
 extern Suite *sg_state_suite(void);
