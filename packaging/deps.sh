@@ -14,7 +14,8 @@ libmilter-dev liblmdb-dev libjansson-dev libcurl4-openssl-dev libssl-dev
 libhiredis-dev check"
 # Tests and tools: real peers, fuzzing, benchmarks.
 TEST_PKGS="lmdb-utils clang libclang-rt-14-dev valgrind python3
-postfix postfix-lmdb swaks miltertest redis-server procps iproute2 time jq"
+postfix postfix-lmdb swaks miltertest redis-server procps iproute2 time jq
+libwrap0 m4"
 # Packaging: "make deb" (dpkg-buildpackage, debhelper), lintian, "make
 # rpm" as a smoke test (rpm), systemd-analyze verify/security (systemd),
 # and the install test (tests/install/t-install.sh).
