@@ -257,4 +257,27 @@ stop_policyd
 sg_run "$ctl" -c "$conf" status --json
 assert_out_has '"refused": 4'
 
+sg_case "README: the integration blocks are the tested ones"
+# The main-unix and master-spawn blocks of policy/postfix-snippets.txt
+# and the milter block of tests/install/t-install.sh, each verbatim and
+# whole, as README.md's "Postfix and Sendmail integration" shows them.
+snippet="sh $top_srcdir/policy/snippet.sh $top_srcdir/policy/postfix-snippets.txt"
+$snippet main-unix SOCKET=/run/sesgate/policyd.sock >"$sg_tmp/b1"
+$snippet master-spawn NAME=sesgate USER=sesgate SBINDIR=/usr/sbin \
+    CONF=/etc/sesgate/sesgate.conf >"$sg_tmp/b2"
+sed -n '/^main="smtpd_milters = unix:/,/"$/p' \
+    "$top_srcdir/tests/install/t-install.sh" |
+    sed -e 's/^main="//' -e 's/"$//' >"$sg_tmp/b3"
+for b in b1 b2 b3; do
+    if [ -s "$sg_tmp/$b" ] && python3 - "$top_srcdir/README.md" \
+        "$sg_tmp/$b" <<'PY'
+import sys
+readme = open(sys.argv[1]).read()
+block = open(sys.argv[2]).read()
+sys.exit(0 if "```\n" + block + "```\n" in readme else 1)
+PY
+    then sg_pass; else
+        sg_fail "README.md lacks this block:"; cat "$sg_tmp/$b"; fi
+done
+
 sg_summary
