@@ -95,7 +95,13 @@ sender_region_map = $here/milter/sender_region_map
 milter_user =
 milter_socket_group =
 milter_default_config_set = us-east-1:transactional
+delegations = $tmp/delegations
 CF
+cat > "$tmp/delegations" <<'DL'
+# partner.example (account 111122223333) lets its own envelope senders
+# send as it in eu-west-1 (R8)
+delegate arn:aws:ses:eu-west-1:111122223333:identity/partner.example @partner.example owner=production
+DL
 "$top_builddir/ctl/sesgatectl" -c "$tmp/sesgate.conf" import \
     "$here/milter/state.json" > "$tmp/import.log" 2>&1 ||
     { cat "$tmp/import.log"; exit 1; }
@@ -201,6 +207,32 @@ start_case "quota daily"
 pf_swaks --from a@daily.example.com --to d1@example.net \
     --header 'From: a@daily.example.com'
 expect_out '454 4.7.0 Throttling failure: Daily message quota exceeded.'
+expect_sink_rcpts
+
+# 11b. Delegated sending (R8) through Postfix: the client's two
+#      X-SES-SOURCE-ARN headers are gone, the delegated identity's
+#      three ARN headers added once each.
+start_case "R8 delegated"
+arn=arn:aws:ses:eu-west-1:111122223333:identity/partner.example
+pf_swaks --from news@partner.example --to p1@example.net \
+    --header 'From: Partner <news@partner.example>' \
+    --add-header 'X-SES-SOURCE-ARN: arn:aws:ses:eu-west-1:999999999999:identity/evil.example' \
+    --add-header 'X-SES-SOURCE-ARN: arn:aws:ses:eu-west-1:999999999999:identity/evil2.example'
+expect_reply '250 2.0.0 Ok: queued'
+expect_sink_rcpts p1@example.net
+expect_sink_has "X-SES-SOURCE-ARN: $arn"
+expect_sink_has "X-SES-FROM-ARN: $arn"
+expect_sink_has "X-SES-RETURN-PATH-ARN: $arn"
+expect_sink_lacks 'evil'
+n=$(find "$PF_DIR/sink" -type f -exec grep -ci '^X-SES-SOURCE-ARN:' {} + 2>/dev/null)
+if [ "$n" = 1 ]; then ok; else bad "$n X-SES-SOURCE-ARN headers at the sink"; fi
+
+# 11c. R8: the delegated identity used for mail relayed to us-east-1
+#      (us.partner.example is mapped there): SES's access-denied text.
+start_case "R8 wrong region"
+pf_swaks --from news@us.partner.example --to bob@example.com \
+    --header 'From: news@us.partner.example'
+expect_reply '554 5.7.1 Access denied: User (unauthenticated) is not authorized to perform ses:SendRawEmail on resource arn:aws:ses:eu-west-1:111122223333:identity/partner.example (identity in region eu-west-1, message relayed to region us-east-1)'
 expect_sink_rcpts
 
 # 12. sendmail(1) submission through pickup/cleanup and

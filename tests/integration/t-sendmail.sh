@@ -217,15 +217,13 @@ MPORT=$(free_port)
 cat >"$tmp/sesgate.conf" <<CF
 state_dir = $tmp/state
 default_region = us-east-1
-sender_region_map = $tmp/map
+sender_region_map = $here/milter/sender_region_map
 milter_user =
 milter_socket_group =
 milter_default_config_set = eu-west-1:marketing
 message_size_limit = 20000
 delegations = $tmp/delegations
 CF
-{ cat "$here/milter/sender_region_map"; echo '@us.partner.example us-east-1'; } \
-    >"$tmp/map"
 cat >"$tmp/delegations" <<'DL'
 # partner.example (account 111122223333) lets its own envelope senders
 # send as it in eu-west-1 (R8)
