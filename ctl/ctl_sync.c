@@ -9,13 +9,16 @@
  * 100 identities a call), ListConfigurationSets,
  * DescribeActiveReceiptRuleSet (v1), ListSuppressedDestinations. A
  * thread writes its region as a DESIGN.md snapshot fragment to a
- * private temp file in state_dir, streaming the suppression list page
- * by page, so memory does not grow with the list. When every region
- * succeeded, the fragments, the regions not synced this time (copied
- * from the store) and the top-level fields are joined into one snapshot
- * file and handed to sg_state_import_file: one LMDB write transaction,
- * so readers see the old state or the new one. Any failure, or the
- * process dying, leaves the last good state untouched.
+ * private temp file in state_dir, and its suppression list, page by
+ * page, to a second one (one JSON object a line), so memory does not
+ * grow with the list. When every region succeeded, the fragments, the
+ * regions not synced this time (copied from the store, their lists to
+ * line files too) and the top-level fields are joined into one snapshot
+ * file and handed with the line files to sg_state_import_file_supp
+ * (state_int.h), which reads the lists a line at a time instead of
+ * mapping one large JSON file: one LMDB write transaction, so readers
+ * see the old state or the new one. Any failure, or the process dying,
+ * leaves the last good state untouched.
  *
  * Suppression list: the whole list the first time, with --full, and
  * every sync_full_interval seconds (that pass catches removals made
@@ -82,6 +85,7 @@ struct job {
     const struct sg_conf *conf;
     const struct sg_awscred *cred;
     char tmp[4096];             /* fragment file */
+    char supptmp[4096];         /* its suppression list, one a line */
     int full;                   /* whole suppression list */
     long long since;            /* StartDate when incremental */
     int in_state;               /* region was in the state before */
@@ -287,24 +291,13 @@ on_cset(json_t *item, void *arg)
     return json_array_append((json_t *)arg, item);
 }
 
-/* Writer of suppressed entries. */
+/* Writer of suppressed entries: one JSON object a line. */
 struct suppw {
     struct job *job;
     FILE *fp;
-    int first;
     struct strset *seen;        /* incremental: addresses fetched now */
     struct strset *skip;        /* pending removals */
 };
-
-/* write_sep - "," between array elements */
-static void
-write_sep(struct suppw *w)
-{
-    if (!w->first)
-        putc(',', w->fp);
-    w->first = 0;
-    putc('\n', w->fp);
-}
 
 /* on_suppressed - stream one SES entry to the fragment */
 static int
@@ -319,9 +312,9 @@ on_suppressed(json_t *item, void *arg)
         return 0;
     if (w->seen != NULL && set_add(w->seen, addr) != 0)
         return -1;
-    write_sep(w);
     if (json_dumpf(item, w->fp, JSON_COMPACT) != 0)
         return -1;
+    putc('\n', w->fp);
     w->job->suppressed++;
     return ferror(w->fp) ? -1 : 0;
 }
@@ -337,7 +330,6 @@ on_stored(const struct sg_suppressed *e, const char *json, size_t jsonlen,
     if (set_has(w->seen, e->address)
         || (w->skip != NULL && set_has(w->skip, e->address)))
         return 0;
-    write_sep(w);
     fputs("{\"EmailAddress\":", w->fp);
     sg_state_write_string(w->fp, e->address, strlen(e->address));
     fprintf(w->fp, ",\"Reason\":\"%s\",\"LastUpdateTime\":\"%s\"",
@@ -347,7 +339,7 @@ on_stored(const struct sg_suppressed *e, const char *json, size_t jsonlen,
         putc(',', w->fp);
         fwrite(json + 1, 1, jsonlen - 2, w->fp);
     }
-    putc('}', w->fp);
+    fputs("}\n", w->fp);
     w->job->suppressed++;
     return ferror(w->fp) ? -1 : 0;
 }
@@ -458,7 +450,7 @@ region_main(void *arg)
     SG_SESAPI *api;
     SG_SNAP *snap;
     char err[512];
-    FILE *fp = NULL;
+    FILE *fp = NULL, *sfp = NULL;
     SG_STATUS s;
     int fd;
 
@@ -522,17 +514,28 @@ region_main(void *arg)
     json_dumpf(csets, fp, JSON_COMPACT);
     json_decref(idents);
     idents = NULL;
-    fputs(",\n\"suppressed\": [", fp);
+    /* The list goes to its own file, one entry a line. */
+    fputs(",\n\"suppressed\": []}", fp);
+    if (fflush(fp) != 0 || ferror(fp)) {
+        job_fail(j, SG_ERR_IO, NULL, "%s: %s", j->tmp, strerror(errno));
+        goto done;
+    }
+    if ((fd = mkstemp(j->supptmp)) < 0
+        || (sfp = fdopen(fd, "w")) == NULL) {
+        job_fail(j, SG_ERR_IO, NULL, "%s: %s", j->supptmp,
+                 strerror(errno));
+        goto done;
+    }
     w.job = j;
-    w.fp = fp;
-    w.first = 1;
+    w.fp = sfp;
     w.seen = j->full ? NULL : &seen;
     w.skip = skip.n > 0 ? &skip : NULL;
     job_phase(j, "ListSuppressedDestinations", 0);
     if ((s = sg_sesapi_list_suppressed(api, j->full ? 0 : j->since,
                                        on_suppressed, &w)) != SG_OK) {
         if (s == SG_ERR_INTERNAL)
-            job_fail(j, SG_ERR_IO, NULL, "%s: %s", j->tmp, strerror(errno));
+            job_fail(j, SG_ERR_IO, NULL, "%s: %s", j->supptmp,
+                     strerror(errno));
         else
             api_fail(j, api, s);
         goto done;
@@ -551,14 +554,15 @@ region_main(void *arg)
         }
         sg_snap_free(snap);
     }
-    fputs("\n]}", fp);
-    if (fflush(fp) != 0 || ferror(fp)) {
-        job_fail(j, SG_ERR_IO, NULL, "%s: %s", j->tmp, strerror(errno));
+    if (fflush(sfp) != 0 || ferror(sfp)) {
+        job_fail(j, SG_ERR_IO, NULL, "%s: %s", j->supptmp, strerror(errno));
         goto done;
     }
 done:
     if (fp != NULL)
         fclose(fp);
+    if (sfp != NULL)
+        fclose(sfp);
     sg_sesapi_stats(api, &j->stats);
     sg_sesapi_free(api);
     json_decref(account);
@@ -636,9 +640,10 @@ write_prefix_values(SG_SNAP *snap, MDB_dbi dbi, const char *region,
     return rc != 0 && rc != MDB_NOTFOUND ? -1 : 0;
 }
 
-/* write_kept_region - a region not synced now, as stored */
+/* write_kept_region - a region not synced now, as stored; its list
+ * to sfp, one entry a line */
 static int
-write_kept_region(SG_SNAP *snap, const char *region, FILE *fp)
+write_kept_region(SG_SNAP *snap, const char *region, FILE *fp, FILE *sfp)
 {
     char key[64];
     struct suppw w;
@@ -666,17 +671,15 @@ write_kept_region(SG_SNAP *snap, const char *region, FILE *fp)
     fputs(",\n\"configuration_sets\": ", fp);
     if (write_prefix_values(snap, snap->st->cset, region, 0, fp) != 0)
         return -1;
-    fputs(",\n\"suppressed\": [", fp);
+    fputs(",\n\"suppressed\": []}", fp);
     memset(&dummy, 0, sizeof(dummy));
     w.job = &dummy;
-    w.fp = fp;
-    w.first = 1;
+    w.fp = sfp;
     w.seen = &none;
     w.skip = NULL;
     if (sg_supp_each_raw(snap, region, on_stored, &w) != SG_OK)
         return -1;
-    fputs("\n]}", fp);
-    return 0;
+    return fflush(sfp) != 0 || ferror(sfp) ? -1 : 0;
 }
 
 /* copy_file - append a file's contents */
@@ -1048,6 +1051,10 @@ ctl_cmd_sync(struct ctl_ctx *ctx, int argc, char **argv)
     };
     char regions[SYNC_REGIONS_MAX][SG_REGION_MAX + 1];
     char stored[SYNC_REGIONS_MAX][SG_REGION_MAX + 1];
+    char (*kept)[4096] = NULL;          /* line files of kept regions */
+    struct sg_state_supp_file lines[2 * SYNC_REGIONS_MAX];
+    size_t nlines = 0, nkept = 0;
+    FILE *kfp;
     char path[4200], lockpath[4200], err[1024];
     struct sg_awscred cred;
     struct job *jobs = NULL;
@@ -1173,6 +1180,9 @@ ctl_cmd_sync(struct ctl_ctx *ctx, int argc, char **argv)
         j->still_pending = json_array();
         snprintf(j->tmp, sizeof(j->tmp), "%s/.sync-%ld-%s-XXXXXX",
                  ctx->conf->state_dir, (long)getpid(), regions[i]);
+        snprintf(j->supptmp, sizeof(j->supptmp),
+                 "%s/.sync-%ld-%s-supp-XXXXXX", ctx->conf->state_dir,
+                 (long)getpid(), regions[i]);
     }
     for (i = 0; i < nr; i++) {
         if (pthread_create(&tid[i], NULL, region_main, &jobs[i]) != 0) {
@@ -1236,6 +1246,13 @@ ctl_cmd_sync(struct ctl_ctx *ctx, int argc, char **argv)
             status = CTL_EXIT_IOERR;
             goto summary;
         }
+        lines[nlines].region = jobs[i].region;
+        lines[nlines++].path = jobs[i].supptmp;
+    }
+    if (ns > 0 && (kept = calloc(ns, sizeof(*kept))) == NULL) {
+        ctl_error("out of memory");
+        status = SG_EXIT_SOFTWARE;
+        goto summary;
     }
     if (sg_snap_begin(snap) != SG_OK) {
         ctl_error("sync: %s", sg_snap_error(snap));
@@ -1249,7 +1266,22 @@ ctl_cmd_sync(struct ctl_ctx *ctx, int argc, char **argv)
         if (i < nr)
             continue;
         fputs(nr > 0 || q > 0 ? ",\n" : "", fp);
-        if (write_kept_region(snap, stored[q], fp) != 0) {
+        snprintf(kept[nkept], sizeof(kept[0]),
+                 "%s/.sync-%ld-%s-kept-XXXXXX", ctx->conf->state_dir,
+                 (long)getpid(), stored[q]);
+        if ((fd = mkstemp(kept[nkept])) < 0
+            || (kfp = fdopen(fd, "w")) == NULL) {
+            ctl_error("sync: %s: %s", kept[nkept], strerror(errno));
+            status = CTL_EXIT_IOERR;
+            sg_snap_end(snap);
+            goto summary;
+        }
+        lines[nlines].region = stored[q];
+        lines[nlines++].path = kept[nkept++];
+        fd = write_kept_region(snap, stored[q], fp, kfp);
+        if (fclose(kfp) != 0)
+            fd = -1;
+        if (fd != 0) {
             ctl_error("sync: cannot read region %s from the state",
                       stored[q]);
             status = SG_EXIT_CONFIG;
@@ -1288,7 +1320,8 @@ ctl_cmd_sync(struct ctl_ctx *ctx, int argc, char **argv)
     fp = NULL;
     if (!dry) {
         err[0] = '\0';
-        s = sg_state_import_file(st, path, err, sizeof(err));
+        s = sg_state_import_file_supp(st, path, lines, nlines, err,
+                                      sizeof(err));
         if (s != SG_OK) {
             ctl_error("sync: the SES data was refused, the state is "
                       "unchanged: %s", err);
@@ -1358,11 +1391,17 @@ out:
         for (i = 0; i < nr; i++) {
             if (strstr(jobs[i].tmp, "XXXXXX") == NULL)
                 unlink(jobs[i].tmp);
+            if (strstr(jobs[i].supptmp, "XXXXXX") == NULL)
+                unlink(jobs[i].supptmp);
             json_decref(jobs[i].still_pending);
             pthread_mutex_destroy(&jobs[i].lock);
         }
         free(jobs);
     }
+    for (i = 0; i < nkept; i++)
+        if (strstr(kept[i], "XXXXXX") == NULL)
+            unlink(kept[i]);
+    free(kept);
     json_decref(top);
     json_decref(pending);
     sg_snap_free(snap);

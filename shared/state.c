@@ -1108,6 +1108,8 @@ struct imp {
     struct imp_region regions[IMP_REGIONS_MAX];
     size_t nregions;
     char *top;
+    const struct sg_state_supp_file *lines;    /* streamed lists */
+    size_t nlines;
 };
 
 /* imp_fail - "NAME: " + message */
@@ -1500,6 +1502,49 @@ parse_span(struct imp *im, struct imp_region *r, const struct span *sp,
     }
 }
 
+/*
+ * parse_lines - a region's suppressed entries streamed from a file, one
+ *   JSON object a line (sg_state_import_file_supp): one line in memory
+ *   at a time, each becomes a record as an array element would
+ */
+static SG_STATUS
+parse_lines(struct imp *im, struct imp_region *r, const char *path,
+            size_t *count)
+{
+    json_error_t jerr;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0, n;
+    ssize_t len;
+    json_t *e;
+    FILE *fp;
+    SG_STATUS s = SG_OK;
+
+    if ((fp = fopen(path, "re")) == NULL)
+        return imp_fail(im, SG_ERR_IO, "%s: %s", path, strerror(errno));
+    while (s == SG_OK && (len = getline(&line, &cap, fp)) >= 0) {
+        lineno++;
+        n = (size_t)len;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'
+                         || line[n - 1] == ' ' || line[n - 1] == '\t'))
+            n--;
+        if (n == 0)
+            continue;
+        if ((e = json_loadb(line, n, 0, &jerr)) == NULL) {
+            sg_state_seterr(im->err, im->errlen, "%s:%zu:%d: %s", path,
+                            lineno, jerr.column, jerr.text);
+            s = SG_ERR_SYNTAX;
+            break;
+        }
+        s = parse_suppressed(im, r, (*count)++, e);
+        json_decref(e);
+    }
+    if (s == SG_OK && ferror(fp))
+        s = imp_fail(im, SG_ERR_IO, "%s: %s", path, strerror(errno));
+    free(line);
+    fclose(fp);
+    return s;
+}
+
 /* parse_array - run fn over an optional array member of a region */
 static SG_STATUS
 parse_array(struct imp *im, struct imp_region *r, json_t *robj,
@@ -1573,6 +1618,12 @@ parse_region(struct imp *im, const char *given, json_t *robj)
     for (i = 0; i < im->sc.nspans; i++) {
         if (strcmp(im->sc.spans[i].region, given) == 0
             && (s = parse_span(im, r, &im->sc.spans[i], &count)) != SG_OK)
+            return s;
+    }
+    for (i = 0; i < im->nlines; i++) {
+        if (strcasecmp(im->lines[i].region, r->name) == 0
+            && (s = parse_lines(im, r, im->lines[i].path, &count))
+            != SG_OK)
             return s;
     }
     /* What is kept verbatim: the account and unknown fields. */
@@ -1864,7 +1915,7 @@ imp_parse(struct imp *im)
     json_t *root = NULL, *v, *regions, *top;
     const char *k;
     char *skel;
-    size_t skellen;
+    size_t skellen, i, j;
     int line, col;
     SG_STATUS s = SG_OK;
 
@@ -1917,6 +1968,17 @@ imp_parse(struct imp *im)
         if ((s = parse_region(im, k, v)) != SG_OK)
             goto out;
     }
+    for (i = 0; i < im->nlines; i++) {
+        for (j = 0; j < im->nregions; j++)
+            if (strcasecmp(im->lines[i].region, im->regions[j].name) == 0)
+                break;
+        if (j == im->nregions) {
+            s = imp_fail(im, SG_ERR_INVALID, "%s: suppressed entries for "
+                         "region %s, which the snapshot does not have",
+                         im->lines[i].path, im->lines[i].region);
+            goto out;
+        }
+    }
     if ((s = dedupe(im, &im->ident, 'i')) != SG_OK
         || (s = dedupe(im, &im->cset, 'c')) != SG_OK
         || (s = dedupe(im, &im->supp, 's')) != SG_OK)
@@ -1938,10 +2000,18 @@ out:
     return s;
 }
 
-/* sg_state_import_buf - replace the state with a snapshot in memory */
-SG_STATUS
-sg_state_import_buf(SG_STATE *st, const char *name, const char *buf,
-                    size_t len, char *err, size_t errlen)
+/*
+ * import_run - parse, validate and write one import
+ *
+ * map/maplen: the mapping buf lies in, unmapped here once parsed (the
+ *   records are copies), so that the snapshot's pages and LMDB's dirty
+ *   pages of the write are not resident together; NULL when buf is the
+ *   caller's.
+ */
+static SG_STATUS
+import_run(SG_STATE *st, const char *name, const char *buf, size_t len,
+           void *map, size_t maplen, const struct sg_state_supp_file *lines,
+           size_t nlines, char *err, size_t errlen)
 {
     struct imp *im;
     size_t i;
@@ -1949,25 +2019,35 @@ sg_state_import_buf(SG_STATE *st, const char *name, const char *buf,
 
     if (st == NULL || (st->flags & SG_STATE_RDONLY)) {
         sg_state_seterr(err, errlen, "state store opened read-only");
-        return SG_ERR_USAGE;
+        s = SG_ERR_USAGE;
+        goto unmap;
     }
     if (len > SG_STATE_JSON_MAX) {
         sg_state_seterr(err, errlen, "%s: larger than %zu bytes", name,
                         SG_STATE_JSON_MAX);
-        return SG_ERR_TOOBIG;
+        s = SG_ERR_TOOBIG;
+        goto unmap;
     }
     if ((im = calloc(1, sizeof(*im))) == NULL) {
         sg_state_seterr(err, errlen, "out of memory");
-        return SG_ERR_NOMEM;
+        s = SG_ERR_NOMEM;
+        goto unmap;
     }
     im->name = name != NULL ? name : "snapshot";
     im->buf = buf != NULL ? buf : "";
     im->len = buf != NULL ? len : 0;
     im->err = err;
     im->errlen = errlen;
+    im->lines = lines;
+    im->nlines = lines != NULL ? nlines : 0;
     if ((s = imp_parse(im)) == SG_OK) {
         free(im->sc.spans);
         im->sc.spans = NULL;
+        if (map != NULL) {
+            munmap(map, maplen);
+            map = NULL;
+        }
+        im->buf = NULL;
         s = imp_write(st, im);
     }
     free(im->sc.spans);
@@ -1978,18 +2058,29 @@ sg_state_import_buf(SG_STATE *st, const char *name, const char *buf,
         free(im->regions[i].json);
     free(im->top);
     free(im);
+unmap:
+    if (map != NULL)
+        munmap(map, maplen);
     return s;
 }
 
-/* sg_state_import_file - replace the state with a snapshot file */
+/* sg_state_import_buf - replace the state with a snapshot in memory */
 SG_STATUS
-sg_state_import_file(SG_STATE *st, const char *path, char *err,
-                     size_t errlen)
+sg_state_import_buf(SG_STATE *st, const char *name, const char *buf,
+                    size_t len, char *err, size_t errlen)
+{
+    return import_run(st, name, buf, len, NULL, 0, NULL, 0, err, errlen);
+}
+
+/* sg_state_import_file_supp - a snapshot file plus streamed lists */
+SG_STATUS
+sg_state_import_file_supp(SG_STATE *st, const char *path,
+                          const struct sg_state_supp_file *lines,
+                          size_t nlines, char *err, size_t errlen)
 {
     struct stat sb;
     void *map = NULL;
     int fd;
-    SG_STATUS s;
 
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         sg_state_seterr(err, errlen, "%s: %s", path, strerror(errno));
@@ -2016,11 +2107,16 @@ sg_state_import_file(SG_STATE *st, const char *path, char *err,
         (void)madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
     }
     close(fd);
-    s = sg_state_import_buf(st, path, map != NULL ? map : "",
-                            (size_t)sb.st_size, err, errlen);
-    if (map != NULL)
-        munmap(map, (size_t)sb.st_size);
-    return s;
+    return import_run(st, path, map != NULL ? map : "", (size_t)sb.st_size,
+                      map, (size_t)sb.st_size, lines, nlines, err, errlen);
+}
+
+/* sg_state_import_file - replace the state with a snapshot file */
+SG_STATUS
+sg_state_import_file(SG_STATE *st, const char *path, char *err,
+                     size_t errlen)
+{
+    return sg_state_import_file_supp(st, path, NULL, 0, err, errlen);
 }
 
 /* ------------------------------------------------------------------ */

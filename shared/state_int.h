@@ -271,6 +271,32 @@ extern void sg_state_seterr(char *err, size_t errlen, const char *fmt, ...)
  */
 extern int sg_state_parse_time(const char *s, long long *out);
 
+/* A region's suppressed entries kept outside the snapshot file. */
+struct sg_state_supp_file {
+    const char *region;         /* a region of the snapshot (any case) */
+    const char *path;           /* one suppressed[] object a line */
+};
+
+/*
+ * sg_state_import_file_supp - sg_state_import_file, with suppression
+ *   lists streamed from files beside the snapshot (sesgatectl sync)
+ *
+ * Each lines[i].path holds one JSON object a line, in the shape of a
+ *   regions.R.suppressed[] element (blank lines skipped), added to
+ *   region lines[i].region as if listed in the snapshot (which may list
+ *   more). The lines are read one at a time (getline), so memory grows
+ *   with the records only, not with the JSON text; the snapshot file is
+ *   unmapped before the write transaction. Same checks, same one
+ *   transaction, same old state kept on any failure.
+ * Errors: as sg_state_import_file, plus "FILE:LINE:COLUMN: ..." for a
+ *   line that is not JSON, SG_ERR_IO when a file cannot be read, and
+ *   SG_ERR_INVALID for a region the snapshot does not have.
+ */
+extern SG_STATUS sg_state_import_file_supp(SG_STATE *st, const char *path,
+                                           const struct sg_state_supp_file
+                                           *lines, size_t nlines,
+                                           char *err, size_t errlen);
+
 /* sg_state_format_time - "YYYY-MM-DDTHH:MM:SSZ"; buf of 32 bytes */
 extern char *sg_state_format_time(long long t, char *buf, size_t size);
 

@@ -112,6 +112,27 @@ assert_out_has "us-east-1: 2 identities, 2 configuration sets, 2 suppressed (ful
 c suppress list --region us-east-1
 assert_out_lines 2
 
+sg_case "syncing one region keeps the other's list as stored"
+# The kept region's list goes through the same line files as a synced
+# one (sg_state_import_file_supp), with its unknown fields.
+c export
+grep -c '"EmailAddress"' "$sg_tmp/stdout" >"$sg_tmp/n-before"
+c sync --region us-east-1
+assert_exit 0
+assert_out_has "us-east-1: 2 identities"
+c suppress list --region eu-west-1
+assert_out_lines 2501
+c export
+grep -c '"EmailAddress"' "$sg_tmp/stdout" >"$sg_tmp/n-after"
+if cmp -s "$sg_tmp/n-before" "$sg_tmp/n-after"; then sg_pass; else
+    sg_fail "suppressed entries $(cat "$sg_tmp/n-before") before," \
+        "$(cat "$sg_tmp/n-after") after"; fi
+if ls -a "$sg_tmp/state" | grep -q '^\.sync-'; then
+    sg_fail "temp files left behind by a sync that succeeded"
+else
+    sg_pass
+fi
+
 # ---- throttling, 5xx, cut-off answers ---------------------------------
 sg_case "throttled sync completes"
 control '{"throttle_every": 3}'
