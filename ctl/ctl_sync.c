@@ -64,6 +64,7 @@
 #include "state_int.h"
 #include "awscred.h"
 #include "sesapi.h"
+#include "metrics.h"
 #include "ctl.h"
 
 #define SYNC_REGIONS_MAX    64
@@ -1225,6 +1226,18 @@ ctl_cmd_sync(struct ctl_ctx *ctx, int argc, char **argv)
             if (status == 0)
                 status = api_exit(jobs[i].status, jobs[i].code);
         }
+    }
+    if (failed && !dry) {
+        /* sesgate_sync_errors_total{region} for the metrics listener
+         * and status --json (issue 8); counting needs no lock. */
+        char merr[256];
+        SG_METRICS *m = sg_metrics_open(ctx->conf->state_dir, 0, merr,
+                                        sizeof(merr));
+
+        for (i = 0; i < nr; i++)
+            if (jobs[i].status != SG_OK)
+                sg_metrics_sync_error(m, jobs[i].region);
+        sg_metrics_close(m);
     }
     if (failed)
         goto summary;

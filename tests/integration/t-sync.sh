@@ -192,6 +192,16 @@ sg_run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
 assert_exit 78
 assert_err_has "no usable AWS credentials"
 
+sg_case "failed syncs are counted for the metrics (issue 8)"
+sg_run "$ctl" -c "$conf" status --json
+assert_exit 0
+n=$(jq -r '.metrics.sync_errors["us-east-1"] // 0' "$sg_tmp/stdout" 2>/dev/null)
+if [ "${n:-0}" -ge 2 ] 2>/dev/null; then
+    sg_pass
+else
+    sg_fail "sync_errors of us-east-1 is '$n', want at least 2"
+fi
+
 sg_case "credentials file readable by others is refused"
 printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
     "$AKID" "$SECRET" >"$sg_tmp/creds"
