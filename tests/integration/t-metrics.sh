@@ -258,8 +258,9 @@ sg_run "$ctl" -c "$conf" status --json
 assert_out_has '"refused": 4'
 
 sg_case "README: the integration blocks are the tested ones"
-# The main-unix and master-spawn blocks of policy/postfix-snippets.txt
-# and the milter block of tests/install/t-install.sh, each verbatim and
+# The main-unix and master-spawn blocks of policy/postfix-snippets.txt,
+# the milter block of tests/install/t-install.sh and the
+# INPUT_MAIL_FILTER line of t-sendmail.sh (port 8891), each verbatim and
 # whole, as README.md's "Postfix and Sendmail integration" shows them.
 snippet="sh $top_srcdir/policy/snippet.sh $top_srcdir/policy/postfix-snippets.txt"
 $snippet main-unix SOCKET=/run/sesgate/policyd.sock >"$sg_tmp/b1"
@@ -268,7 +269,10 @@ $snippet master-spawn NAME=sesgate USER=sesgate SBINDIR=/usr/sbin \
 sed -n '/^main="smtpd_milters = unix:/,/"$/p' \
     "$top_srcdir/tests/install/t-install.sh" |
     sed -e 's/^main="//' -e 's/"$//' >"$sg_tmp/b3"
-for b in b1 b2 b3; do
+sed -n "s/^INPUT_MAIL_FILTER(.*S=inet:\\\$MPORT@/&/p" \
+    "$top_srcdir/tests/integration/t-sendmail.sh" |
+    sed -e 's/\\`/`/g' -e 's/\$MPORT/8891/' >"$sg_tmp/b4"
+for b in b1 b2 b3 b4; do
     if [ -s "$sg_tmp/$b" ] && python3 - "$top_srcdir/README.md" \
         "$sg_tmp/$b" <<'PY'
 import sys
