@@ -272,7 +272,10 @@ sed -n '/^main="smtpd_milters = unix:/,/"$/p' \
 sed -n "s/^INPUT_MAIL_FILTER(.*S=inet:\\\$MPORT@/&/p" \
     "$top_srcdir/tests/integration/t-sendmail.sh" |
     sed -e 's/\\`/`/g' -e 's/\$MPORT/8891/' >"$sg_tmp/b4"
-for b in b1 b2 b3 b4; do
+# (tests/install/ is not in the "make dist" tarball: b3 only from git.)
+blocks="b1 b2 b4"
+[ -f "$top_srcdir/tests/install/t-install.sh" ] && blocks="$blocks b3"
+for b in $blocks; do
     if [ -s "$sg_tmp/$b" ] && python3 - "$top_srcdir/README.md" \
         "$sg_tmp/$b" <<'PY'
 import sys
