@@ -8,9 +8,13 @@
 # addresses, quotas high enough that reservations and commits succeed),
 # starts each server on a loopback port, and runs tests/bench/policy_load
 # over 1, 8, 64 and 256 persistent connections, three times each; prints
-# the median run of each and sesgate's ratio to the responder. postfwd
-# and policyd-rate-limit are installed with apt-get here (Debian
-# packages) when missing; PEERS=0 skips them.
+# the median run of each, the load average, and sesgate's ratio to each
+# other server (req/s and p99). postfwd and policyd-rate-limit are
+# installed with apt-get here (Debian packages) when missing and run as
+# nobody; PEERS=0 skips them. postfwd: recipient lookup list + per-sender
+# rate() counter, one pre-forked child per connection, no logging.
+# policyd-rate-limit: per-sender limit, sqlite in memory (it has no
+# recipient list).
 set -u
 
 build=$(cd "${1:?usage: policy.sh BUILDDIR [SECONDS] [CONNS...]}" && pwd)
@@ -22,8 +26,12 @@ T=$(mktemp -d /tmp/sesgate-pbench.XXXXXX)
 chmod 0755 "$T"
 pids=
 
+prl_pid=
+
 cleanup() {
     local p
+    [ -n "$prl_pid" ] && kill -USR1 "$prl_pid" 2>/dev/null
+    [ -s "$T/peers/postfwd.pid" ] && kill "$(cat "$T/peers/postfwd.pid")" 2>/dev/null
     for p in $pids; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
     rm -rf "$T"
@@ -55,8 +63,9 @@ median3() {
     local name=$1 target=$2 c=$3 i
     for i in 1 2 3; do
         "$load" -c "$c" -d "$secs" "$target"
-    done | sort -t= -k5 -n | awk -v n="$name" 'NR == 2 {
-        print n, $0 }'
+    done | sort -t= -k5 -n | awk -v n="$name" \
+        -v l="$(cut -d' ' -f1 /proc/loadavg)" 'NR == 2 {
+        print n, $0, "load=" l }'
 }
 
 echo "== state: 10000 identities, 1000000 suppressed"
@@ -87,51 +96,103 @@ if [ "${PEERS:-1}" = 1 ]; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfwd \
             policyd-rate-limit >/dev/null 2>&1 || echo "peers not installed"
     fi
+    # The peers run as nobody: give them a directory of their own.
+    mkdir -p "$T/peers"
+    chown nobody:nogroup "$T/peers"
+    maxc=1
+    for c in $conns; do [ "$c" -gt "$maxc" ] && maxc=$c; done
     if command -v postfwd >/dev/null; then
-        # Nearest rules: a per-sender rate counter and a recipient list.
+        # Nearest rules: the recipient lookup list (the addresses that
+        # policy_load's recipients hit, as sesgate's suppression list)
+        # and a per-sender rate counter that never refuses. postfwd
+        # expands file: into a list of ==; comparisons.
         seq 0 50 9999 | awk '{ printf "user%d@host%d.example\n", $1*7, ($1*7)%9973 }' \
             >"$T/suppressed.txt"
         cat >"$T/postfwd.cf" <<CF
 id=SUPP; recipient==file:$T/suppressed.txt; action=550 5.1.1 suppressed
-id=RATE; protocol_state==RCPT; action=rate(sender/1000000/1/454 4.7.0 rate exceeded)
+id=RATE; protocol_state==RCPT; action=rate(\$\$sender/1000000000/60/454 4.7.0 rate exceeded)
 id=DEFAULT; action=dunno
 CF
-        postfwd --file="$T/postfwd.cf" --interface=127.0.0.1 --port=20103 \
-            --min_servers=260 --max_servers=300 --nodaemon \
-            --user=nobody --group=nogroup --pidfile="$T/postfwd.pid" \
-            >"$T/postfwd.log" 2>&1 &
-        pids="$pids $!"
-        wait_port 20103 && servers="$servers postfwd=inet:127.0.0.1:20103"
+        # postfwd (Net::Server) logs through Sys::Syslog and its policy
+        # server dies at start without /dev/log, which this machine does
+        # not have: a module loaded first turns syslog calls into no-ops
+        # (postfwd runs with --perfmon, no logging, anyway).
+        mkdir -p "$T/perl"
+        cat >"$T/perl/SgNoSyslog.pm" <<'PM'
+package SgNoSyslog;
+use Sys::Syslog ();
+no warnings 'redefine';
+*Sys::Syslog::setlogsock = sub { 1 };
+*Sys::Syslog::openlog    = sub { 1 };
+*Sys::Syslog::syslog     = sub { 1 };
+*Sys::Syslog::closelog   = sub { 1 };
+1;
+PM
+        chmod -R a+rX "$T/perl" "$T/postfwd.cf" "$T/suppressed.txt"
+        # One postfwd child per connection: --min_servers >= connections
+        # (its default pool of 10 leaves connections unserved), and
+        # Net::Server wants max_spare_servers < max_servers. It
+        # daemonizes; the master's pid is in its pidfile.
+        perl -T -I"$T/perl" -MSgNoSyslog /usr/sbin/postfwd \
+            --file="$T/postfwd.cf" --interface=127.0.0.1 --port=20103 \
+            --min_servers=$((maxc + 5)) --max_servers=$((maxc + 20)) \
+            --min_spare_servers=5 --max_spare_servers=$((maxc + 10)) \
+            --user=nobody --group=nogroup --pidfile="$T/peers/postfwd.pid" \
+            --cache_proto=unix --cache_port="$T/peers/postfwd-cache.sock" \
+            --perfmon --nodns >"$T/postfwd.log" 2>&1
+        if wait_port 20103; then
+            sleep $(( maxc / 16 + 2 ))   # let the pre-forked children start
+            servers="$servers postfwd=inet:127.0.0.1:20103"
+        else
+            echo "postfwd did not start:"; cat "$T/postfwd.log"
+        fi
     fi
     if command -v policyd-rate-limit >/dev/null; then
+        # policyd-rate-limit only counts: one per-sender limit (never
+        # reached), sqlite in memory. It has no recipient list.
         cat >"$T/prl.yaml" <<YAML
 debug: False
-user: nobody
-group: nogroup
-pidfile: "$T/prl.pid"
+user: "nobody"
+group: "nogroup"
+pidfile: "$T/peers/prl.pid"
 mysql_config: {}
+sqlite_config:
+    database: ":memory:"
 pgsql_config: {}
-sqlite_config: {}
 backend: 0
 SOCKET: ["127.0.0.1", 20104]
 socket_permission: 0666
 limits:
-  - [1000000, 60]
+    - [1000000000, 60]
+limits_by_id: {}
 limit_by_sasl: False
 limit_by_sender: True
 limit_by_ip: False
 limited_networks: []
-limit_by_sasl: False
 success_action: "dunno"
 fail_action: "defer_if_permit Rate limit reach, retry later"
-db_error_fail: False
-delay_to_cleanup: 0
+db_error_action: "dunno"
 report: False
+report_from: null
+report_to: null
+report_subject: "policyd-rate-limit report"
+report_limits: [86400]
+report_only_if_needed: True
+smtp_server: ["localhost", 25]
+smtp_starttls: False
+smtp_credentials: null
+delay_to_close: 300
 YAML
-        chown nobody "$T/prl.yaml" "$T"
-        policyd-rate-limit --file "$T/prl.yaml" >"$T/prl.log" 2>&1 &
-        pids="$pids $!"
-        wait_port 20104 && servers="$servers policyd-rate-limit=inet:127.0.0.1:20104"
+        chmod 0644 "$T/prl.yaml"
+        # It must not start as root; SIGUSR1 stops it (cleanup).
+        setpriv --reuid=nobody --regid=nogroup --clear-groups \
+            policyd-rate-limit --file "$T/prl.yaml" >"$T/prl.log" 2>&1 &
+        prl_pid=$!
+        if wait_port 20104; then
+            servers="$servers policyd-rate-limit=inet:127.0.0.1:20104"
+        else
+            echo "policyd-rate-limit did not start:"; cat "$T/prl.log"
+        fi
     fi
 fi
 
@@ -141,9 +202,13 @@ for c in $conns; do
         median3 "${s%%=*}" "${s#*=}" "$c"
     done
 done | tee "$T/results"
-echo "== sesgate / responder"
-awk '{ split($3, r, "="); split($2, c, "="); v[$1, c[2]] = r[2]; cs[c[2]] = 1 }
-     END { for (c in cs) if (v["null", c] > 0)
-         printf "conns=%s sesgate/null=%.0f%%\n", c, 100 * v["sesgate", c] / v["null", c] }' \
-    "$T/results" | sort -t= -k2 -n
+echo "== ratios at each connection count (req/s; p99 in parentheses)"
+awk '{ split($2, cc, "="); split($5, r, "="); split($7, p, "=");
+       v[$1, cc[2]] = r[2]; q[$1, cc[2]] = p[2]; cs[cc[2]] = 1; sv[$1] = 1 }
+     END { for (k in cs) {
+         line = "conns=" k
+         if (v["sesgate", k] > 0) for (s in sv) if (s != "sesgate" && v[s, k] > 0)
+             line = line sprintf("  sesgate/%s=%.2fx (p99 %.2fx)", s,
+                 v["sesgate", k] / v[s, k], q["sesgate", k] / q[s, k])
+         print line } }' "$T/results" | sort -t= -k2 -n
 echo "== sesgate-policyd RSS: $(ps -o rss= -p "$(echo $pids | cut -d' ' -f2)") KB"

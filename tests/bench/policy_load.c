@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -245,7 +246,7 @@ main(int argc, char **argv)
             c->in[c->in_len] = '\0';
             if ((e = strstr(c->in, "\n\n")) == NULL)
                 continue;
-            if (strncmp(c->in, "action=DUNNO", 12) != 0)
+            if (strncasecmp(c->in, "action=DUNNO", 12) != 0)
                 refused++;
             c->in_len = 0;
             if (nlat == cap_lat) {
