@@ -186,7 +186,7 @@ for s in $SESSIONS; do
         [ "$c" = bare ] && base=$rate
         ratio=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
         printf '%-14s %8s %10s %8s %6s %s\n' "$c" "$s" "$rate" "${ratio}x" \
-            "$errs" "${pid:+$before->$after}  (runs:$rates)"
+            "$errs" "${pid:+$before->$after}  (runs:$rates) load $(cut -d' ' -f1 /proc/loadavg)"
         # let the queue drain so runs start alike
         for i in $(seq 1 600); do
             [ -z "$(find "$tmp/pf/queue/active" "$tmp/pf/queue/incoming" -type f 2>/dev/null | head -1)" ] && break
