@@ -26,23 +26,6 @@
 /* Largest credentials file read. */
 #define CRED_FILE_MAX   (1024 * 1024)
 
-/* seterr - format into the caller's error buffer */
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    SG_PRINTFLIKE(3, 4);
-
-/* seterr - format into the caller's error buffer */
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* sg_awscred_clear - wipe */
 void
 sg_awscred_clear(struct sg_awscred *cred)
@@ -85,19 +68,19 @@ read_private(const char *path, size_t *len, SG_STATUS *st, char *err,
 
     if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
         *st = errno == ENOENT ? SG_ERR_NOTFOUND : SG_ERR_IO;
-        seterr(err, errlen, "%s: %s", path, strerror(errno));
+        sg_seterr(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
         *st = SG_ERR_IO;
-        seterr(err, errlen, "%s: not a regular file", path);
+        sg_seterr(err, errlen, "%s: not a regular file", path);
         return NULL;
     }
     if (sb.st_mode & 077) {
         close(fd);
         *st = SG_ERR_CONFIG;
-        seterr(err, errlen, "%s: holds secrets but is accessible to group "
+        sg_seterr(err, errlen, "%s: holds secrets but is accessible to group "
                "or others (mode %04o): chmod 600 it", path,
                (unsigned)(sb.st_mode & 07777));
         return NULL;
@@ -105,14 +88,14 @@ read_private(const char *path, size_t *len, SG_STATUS *st, char *err,
     if (sb.st_size > CRED_FILE_MAX) {
         close(fd);
         *st = SG_ERR_CONFIG;
-        seterr(err, errlen, "%s: larger than %d bytes", path,
+        sg_seterr(err, errlen, "%s: larger than %d bytes", path,
                CRED_FILE_MAX);
         return NULL;
     }
     if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
         close(fd);
         *st = SG_ERR_NOMEM;
-        seterr(err, errlen, "out of memory");
+        sg_seterr(err, errlen, "out of memory");
         return NULL;
     }
     while (got < (size_t)sb.st_size
@@ -165,7 +148,7 @@ sg_awscred_load_file(const char *path, const char *profile,
             continue;
         if (*ks == '[') {
             if (e[-1] != ']') {
-                seterr(err, errlen, "%s:%d: bad section line", path, line);
+                sg_seterr(err, errlen, "%s:%d: bad section line", path, line);
                 bad = 1;
                 break;
             }
@@ -178,7 +161,7 @@ sg_awscred_load_file(const char *path, const char *profile,
         }
         if ((eq = memchr(ks, '=', (size_t)(e - ks))) == NULL) {
             if (in) {
-                seterr(err, errlen, "%s:%d: expected key = value", path,
+                sg_seterr(err, errlen, "%s:%d: expected key = value", path,
                        line);
                 bad = 1;
             }
@@ -203,7 +186,7 @@ sg_awscred_load_file(const char *path, const char *profile,
                              sizeof(out->session_token), vs,
                              (size_t)(ve - vs));
         if (bad)
-            seterr(err, errlen, "%s:%d: value too long", path, line);
+            sg_seterr(err, errlen, "%s:%d: value too long", path, line);
     }
     OPENSSL_cleanse(buf, len);
     free(buf);
@@ -212,11 +195,11 @@ sg_awscred_load_file(const char *path, const char *profile,
         return SG_ERR_CONFIG;
     }
     if (!found) {
-        seterr(err, errlen, "%s: no profile [%s]", path, profile);
+        sg_seterr(err, errlen, "%s: no profile [%s]", path, profile);
         return SG_ERR_NOTFOUND;
     }
     if (out->access_key[0] == '\0' || out->secret_key[0] == '\0') {
-        seterr(err, errlen, "%s: profile [%s] lacks aws_access_key_id or "
+        sg_seterr(err, errlen, "%s: profile [%s] lacks aws_access_key_id or "
                "aws_secret_access_key", path, profile);
         sg_awscred_clear(out);
         return SG_ERR_CONFIG;
@@ -244,7 +227,7 @@ from_env(struct sg_awscred *out, char *err, size_t errlen)
                                       sizeof(out->session_token), tok,
                                       strlen(tok)) != 0)) {
         sg_awscred_clear(out);
-        seterr(err, errlen, "AWS_* environment variable too long");
+        sg_seterr(err, errlen, "AWS_* environment variable too long");
         return -1;
     }
     snprintf(out->source, sizeof(out->source), "environment");
@@ -273,7 +256,7 @@ sg_awscred_load(const char *file, const char *profile,
     if (shared == NULL || *shared == '\0') {
         home = getenv("HOME");
         if (home == NULL || *home == '\0') {
-            seterr(err, errlen, "no AWS credentials: set "
+            sg_seterr(err, errlen, "no AWS credentials: set "
                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
                    "aws_credentials_file");
             return SG_ERR_NOTFOUND;

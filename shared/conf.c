@@ -87,19 +87,6 @@ struct conf_src {
     unsigned long line;         /* first line of the logical line */
 };
 
-/* set_err - format an error into the caller's buffer (may be NULL) */
-static void SG_PRINTFLIKE(3, 4)
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* is_ws - white space in a config line (ASCII, locale independent) */
 static int
 is_ws(int c)
@@ -318,20 +305,20 @@ check_str(size_t i, const char *value, const struct conf_src *src,
 
     if (strcmp(name, "default_region") == 0 && *value != '\0'
         && sg_region_lookup(value) == NULL) {
-        set_err(err, errlen, "%s%s: unknown SES region '%s'",
+        sg_seterr(err, errlen, "%s%s: unknown SES region '%s'",
                 where(src, at, sizeof(at)), name, quote(value, q, sizeof(q)));
         return -1;
     }
     if (strcmp(name, "regions") == 0
         && check_regions(value, q, sizeof(q)) != NULL) {
-        set_err(err, errlen, "%s%s: unknown SES region '%s'",
+        sg_seterr(err, errlen, "%s%s: unknown SES region '%s'",
                 where(src, at, sizeof(at)), name, q);
         return -1;
     }
     if (strcmp(name, "api_endpoint") == 0
         && strncasecmp(value, "http://", 7) != 0
         && strncasecmp(value, "https://", 8) != 0) {
-        set_err(err, errlen, "%s%s: '%s' does not start with http:// or "
+        sg_seterr(err, errlen, "%s%s: '%s' does not start with http:// or "
                 "https://", where(src, at, sizeof(at)), name,
                 quote(value, q, sizeof(q)));
         return -1;
@@ -359,24 +346,24 @@ set_value(struct sg_conf *conf, size_t i, const char *value,
     case SG_CONF_SIZE:
         rc = parse_number(value, p->type == SG_CONF_SIZE, &n);
         if (rc == -1) {
-            set_err(err, errlen, "%s%s: bad number '%s'",
+            sg_seterr(err, errlen, "%s%s: bad number '%s'",
                     where(src, at, sizeof(at)), p->name,
                     quote(value, q, sizeof(q)));
             return -1;
         }
         if (rc == -2) {
-            set_err(err, errlen, "%s%s: '%s' is out of range [%lld, %lld]",
+            sg_seterr(err, errlen, "%s%s: '%s' is out of range [%lld, %lld]",
                     where(src, at, sizeof(at)), p->name,
                     quote(value, q, sizeof(q)), p->min, p->max);
             return -1;
         }
         if (n < p->min) {
-            set_err(err, errlen, "%s%s: %lld is below the minimum %lld",
+            sg_seterr(err, errlen, "%s%s: %lld is below the minimum %lld",
                     where(src, at, sizeof(at)), p->name, n, p->min);
             return -1;
         }
         if (n > p->max) {
-            set_err(err, errlen, "%s%s: %lld is above the maximum %lld",
+            sg_seterr(err, errlen, "%s%s: %lld is above the maximum %lld",
                     where(src, at, sizeof(at)), p->name, n, p->max);
             return -1;
         }
@@ -384,7 +371,7 @@ set_value(struct sg_conf *conf, size_t i, const char *value,
         return 0;
     case SG_CONF_BOOL:
         if ((b = parse_bool(value)) < 0) {
-            set_err(err, errlen, "%s%s: bad boolean '%s' (want yes or no)",
+            sg_seterr(err, errlen, "%s%s: bad boolean '%s' (want yes or no)",
                     where(src, at, sizeof(at)), p->name,
                     quote(value, q, sizeof(q)));
             return -1;
@@ -397,7 +384,7 @@ set_value(struct sg_conf *conf, size_t i, const char *value,
                 if (strcasecmp(*words, value) == 0)
                     break;
             if (*words == NULL) {
-                set_err(err, errlen, "%s%s: bad value '%s'",
+                sg_seterr(err, errlen, "%s%s: bad value '%s'",
                         where(src, at, sizeof(at)), p->name,
                         quote(value, q, sizeof(q)));
                 return -1;
@@ -411,7 +398,7 @@ set_value(struct sg_conf *conf, size_t i, const char *value,
         break;
     }
     if ((copy = strdup(value)) == NULL) {
-        set_err(err, errlen, "%sout of memory", where(src, at, sizeof(at)));
+        sg_seterr(err, errlen, "%sout of memory", where(src, at, sizeof(at)));
         return -1;
     }
     free(*str_slot(conf, i));
@@ -502,12 +489,12 @@ do_line(struct sg_conf *conf, char *line, const struct conf_src *src,
     while (is_ws((unsigned char)*p))
         p++;
     if (*p != '=') {
-        set_err(err, errlen, "%s:%lu: missing '=' after parameter name",
+        sg_seterr(err, errlen, "%s:%lu: missing '=' after parameter name",
                 src->name, src->line);
         return -1;
     }
     if (end == name) {
-        set_err(err, errlen, "%s:%lu: missing parameter name before '='",
+        sg_seterr(err, errlen, "%s:%lu: missing parameter name before '='",
                 src->name, src->line);
         return -1;
     }
@@ -547,7 +534,7 @@ map_path(const char *value, const char *basedir, char *out, size_t size,
     else
         n = snprintf(out, size, "%s/%s", basedir, value);
     if (n < 0 || (size_t)n >= size) {
-        set_err(err, errlen, "%s:%lu: sender_region_map: path too long",
+        sg_seterr(err, errlen, "%s:%lu: sender_region_map: path too long",
                 src->name, src->line);
         return -1;
     }
@@ -571,30 +558,30 @@ conf_parse(const char *name, const char *buf, size_t len,
     unsigned long lineno = 0;
     int have = 0;
 
-    set_err(err, errlen, "%s", "");
+    sg_seterr(err, errlen, "%s", "");
     if (name == NULL)
         name = "sesgate.conf";
     src.name = name;
     src.line = 0;
     memset(set_line, 0, sizeof(set_line));
     if (buf == NULL && len > 0) {
-        set_err(err, errlen, "%s: no input", name);
+        sg_seterr(err, errlen, "%s: no input", name);
         return NULL;
     }
     if (len > SG_CONF_FILE_MAX) {
-        set_err(err, errlen, "%s: file larger than %d bytes", name,
+        sg_seterr(err, errlen, "%s: file larger than %d bytes", name,
                 SG_CONF_FILE_MAX);
         return NULL;
     }
     if ((conf = conf_new()) == NULL
         || (line = malloc(SG_CONF_LINE_MAX + 1)) == NULL) {
-        set_err(err, errlen, "%s: out of memory", name);
+        sg_seterr(err, errlen, "%s: out of memory", name);
         goto fail;
     }
     if (conf_set_defaults(conf, err, errlen) < 0)
         goto fail;
     if ((conf->path = strdup(name)) == NULL) {
-        set_err(err, errlen, "%s: out of memory", name);
+        sg_seterr(err, errlen, "%s: out of memory", name);
         goto fail;
     }
 
@@ -604,7 +591,7 @@ conf_parse(const char *name, const char *buf, size_t len,
             nl = end;
         n = (size_t)(nl - p);
         if (memchr(p, '\0', n) != NULL) {
-            set_err(err, errlen, "%s:%lu: NUL character in line", name,
+            sg_seterr(err, errlen, "%s:%lu: NUL character in line", name,
                     lineno);
             goto fail;
         }
@@ -627,7 +614,7 @@ conf_parse(const char *name, const char *buf, size_t len,
             src.line = lineno;
         }
         if (n > SG_CONF_LINE_MAX - used) {
-            set_err(err, errlen, "%s:%lu: logical line longer than %d bytes",
+            sg_seterr(err, errlen, "%s:%lu: logical line longer than %d bytes",
                     name, src.line, SG_CONF_LINE_MAX);
             goto fail;
         }
@@ -683,16 +670,16 @@ read_file(const char *path, size_t max, size_t *len, char *err,
     int fd;
 
     if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        sg_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-        set_err(err, errlen, "%s: not a regular file", path);
+        sg_seterr(err, errlen, "%s: not a regular file", path);
         close(fd);
         return NULL;
     }
     if ((unsigned long long)sb.st_size > max) {
-        set_err(err, errlen, "%s: file larger than %zu bytes", path, max);
+        sg_seterr(err, errlen, "%s: file larger than %zu bytes", path, max);
         close(fd);
         return NULL;
     }
@@ -702,7 +689,7 @@ read_file(const char *path, size_t max, size_t *len, char *err,
      */
     cap = (size_t)sb.st_size + 1;
     if ((buf = malloc(cap)) == NULL) {
-        set_err(err, errlen, "%s: out of memory", path);
+        sg_seterr(err, errlen, "%s: out of memory", path);
         close(fd);
         return NULL;
     }
@@ -711,7 +698,7 @@ read_file(const char *path, size_t max, size_t *len, char *err,
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            set_err(err, errlen, "%s: read error: %s", path,
+            sg_seterr(err, errlen, "%s: read error: %s", path,
                     strerror(errno));
             goto fail;
         }
@@ -720,7 +707,7 @@ read_file(const char *path, size_t max, size_t *len, char *err,
         size += (size_t)got;
     }
     if (size == cap) {
-        set_err(err, errlen, "%s: file changed while being read", path);
+        sg_seterr(err, errlen, "%s: file changed while being read", path);
         goto fail;
     }
     close(fd);
@@ -743,9 +730,9 @@ sg_conf_load(const char *path, char *err, size_t errlen)
     size_t len;
     char *buf;
 
-    set_err(err, errlen, "%s", "");
+    sg_seterr(err, errlen, "%s", "");
     if (path == NULL || *path == '\0') {
-        set_err(err, errlen, "no configuration file name");
+        sg_seterr(err, errlen, "no configuration file name");
         return NULL;
     }
     /* The directory of the file, for a relative sender_region_map. */
@@ -757,7 +744,7 @@ sg_conf_load(const char *path, char *err, size_t errlen)
         memcpy(dir, path, (size_t)(slash - path));
         dir[slash - path] = '\0';
     } else {
-        set_err(err, errlen, "%s: path too long", path);
+        sg_seterr(err, errlen, "%s: path too long", path);
         return NULL;
     }
     if ((buf = read_file(path, SG_CONF_FILE_MAX, &len, err, errlen)) == NULL)

@@ -76,19 +76,6 @@ struct sg_metrics {
     int rdonly;
 };
 
-/* mx_err - format a failure into err */
-static void
-mx_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* mx_rows - the first row of a map */
 static struct mx_row *
 mx_rows(const struct sg_metrics *m)
@@ -121,13 +108,13 @@ mx_create(const char *dir, const char *path, char *err, size_t errlen)
     snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid());
     (void)unlink(tmp);
     if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0) {
-        mx_err(err, errlen, "metrics: cannot create %s: %s", tmp,
+        sg_seterr(err, errlen, "metrics: cannot create %s: %s", tmp,
                strerror(errno));
         return -1;
     }
     sg_state_adopt_owner(dir, NULL, fd);
     if ((rc = posix_fallocate(fd, 0, (off_t)MX_FILE_SIZE)) != 0) {
-        mx_err(err, errlen, "metrics: cannot size %s: %s", tmp,
+        sg_seterr(err, errlen, "metrics: cannot size %s: %s", tmp,
                strerror(rc));
         close(fd);
         unlink(tmp);
@@ -142,7 +129,7 @@ mx_create(const char *dir, const char *path, char *err, size_t errlen)
     h.created = (int64_t)time(NULL);
     if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)
         || fsync(fd) != 0) {
-        mx_err(err, errlen, "metrics: cannot write %s: %s", tmp,
+        sg_seterr(err, errlen, "metrics: cannot write %s: %s", tmp,
                strerror(errno));
         close(fd);
         unlink(tmp);
@@ -150,7 +137,7 @@ mx_create(const char *dir, const char *path, char *err, size_t errlen)
     }
     close(fd);
     if (link(tmp, path) != 0 && errno != EEXIST) {
-        mx_err(err, errlen, "metrics: cannot link %s: %s", path,
+        sg_seterr(err, errlen, "metrics: cannot link %s: %s", path,
                strerror(errno));
         unlink(tmp);
         return -1;
@@ -168,7 +155,7 @@ mx_replace(const char *dir, const char *path, char *err, size_t errlen)
 
     snprintf(bad, sizeof(bad), "%s.bad", path);
     if (rename(path, bad) != 0 && errno != ENOENT) {
-        mx_err(err, errlen, "metrics: cannot move %s aside: %s", path,
+        sg_seterr(err, errlen, "metrics: cannot move %s aside: %s", path,
                strerror(errno));
         return -1;
     }
@@ -187,7 +174,7 @@ sg_metrics_open(const char *state_dir, int flags, char *err, size_t errlen)
     void *map;
 
     if (state_dir == NULL || state_dir[0] == '\0') {
-        mx_err(err, errlen, "metrics: no state_dir");
+        sg_seterr(err, errlen, "metrics: no state_dir");
         errno = EINVAL;
         return NULL;
     }
@@ -202,20 +189,20 @@ sg_metrics_open(const char *state_dir, int flags, char *err, size_t errlen)
         if (fd < 0) {
             int e = errno;
 
-            mx_err(err, errlen, "metrics: cannot open %s: %s", path,
+            sg_seterr(err, errlen, "metrics: cannot open %s: %s", path,
                    strerror(e));
             errno = e;
             return NULL;
         }
         if (fstat(fd, &sb) != 0) {
-            mx_err(err, errlen, "metrics: %s: %s", path, strerror(errno));
+            sg_seterr(err, errlen, "metrics: %s: %s", path, strerror(errno));
             close(fd);
             return NULL;
         }
         if ((size_t)sb.st_size < MX_FILE_SIZE) {
             close(fd);
             if (rdonly) {
-                mx_err(err, errlen, "metrics: %s is not a counters file",
+                sg_seterr(err, errlen, "metrics: %s is not a counters file",
                        path);
                 errno = EINVAL;
                 return NULL;
@@ -229,14 +216,14 @@ sg_metrics_open(const char *state_dir, int flags, char *err, size_t errlen)
                    fd, 0);
         close(fd);
         if (map == MAP_FAILED) {
-            mx_err(err, errlen, "metrics: cannot map %s: %s", path,
+            sg_seterr(err, errlen, "metrics: cannot map %s: %s", path,
                    strerror(errno));
             return NULL;
         }
         if (!mx_valid(map, MX_FILE_SIZE)) {
             munmap(map, MX_FILE_SIZE);
             if (rdonly) {
-                mx_err(err, errlen, "metrics: %s is not a counters file",
+                sg_seterr(err, errlen, "metrics: %s is not a counters file",
                        path);
                 errno = EINVAL;
                 return NULL;
@@ -247,7 +234,7 @@ sg_metrics_open(const char *state_dir, int flags, char *err, size_t errlen)
         }
         if ((m = calloc(1, sizeof(*m))) == NULL) {
             munmap(map, MX_FILE_SIZE);
-            mx_err(err, errlen, "metrics: out of memory");
+            sg_seterr(err, errlen, "metrics: out of memory");
             return NULL;
         }
         m->map = map;
@@ -255,7 +242,7 @@ sg_metrics_open(const char *state_dir, int flags, char *err, size_t errlen)
         m->rdonly = rdonly;
         return m;
     }
-    mx_err(err, errlen, "metrics: %s keeps changing under us", path);
+    sg_seterr(err, errlen, "metrics: %s keeps changing under us", path);
     return NULL;
 }
 
@@ -695,19 +682,19 @@ sg_metrics_listen_parse(const char *spec, char *host, size_t hostlen,
     struct in6_addr a6;
 
     if (strncmp(spec, "inet:", 5) != 0) {
-        mx_err(err, errlen, "metrics_listen: '%s': expected "
+        sg_seterr(err, errlen, "metrics_listen: '%s': expected "
                "inet:HOST:PORT", spec);
         return -1;
     }
     h = spec + 5;
     if ((colon = strrchr(h, ':')) == NULL || colon == h) {
-        mx_err(err, errlen, "metrics_listen: '%s': expected "
+        sg_seterr(err, errlen, "metrics_listen: '%s': expected "
                "inet:HOST:PORT", spec);
         return -1;
     }
     p = strtol(colon + 1, &end, 10);
     if (colon[1] == '\0' || *end != '\0' || p < 1 || p > 65535) {
-        mx_err(err, errlen, "metrics_listen: '%s': bad port", spec);
+        sg_seterr(err, errlen, "metrics_listen: '%s': bad port", spec);
         return -1;
     }
     hl = (size_t)(colon - h);
@@ -716,25 +703,25 @@ sg_metrics_listen_parse(const char *spec, char *host, size_t hostlen,
         hl -= 2;
     }
     if (hl + 1 > hostlen) {
-        mx_err(err, errlen, "metrics_listen: '%s': bad host", spec);
+        sg_seterr(err, errlen, "metrics_listen: '%s': bad host", spec);
         return -1;
     }
     memcpy(host, h, hl);
     host[hl] = '\0';
     if (inet_pton(AF_INET, host, &a4) == 1) {
         if ((ntohl(a4.s_addr) >> 24) != 127) {
-            mx_err(err, errlen, "metrics_listen: %s is not a loopback "
+            sg_seterr(err, errlen, "metrics_listen: %s is not a loopback "
                    "address (127.0.0.0/8 or ::1)", host);
             return -1;
         }
     } else if (inet_pton(AF_INET6, host, &a6) == 1) {
         if (!IN6_IS_ADDR_LOOPBACK(&a6)) {
-            mx_err(err, errlen, "metrics_listen: %s is not a loopback "
+            sg_seterr(err, errlen, "metrics_listen: %s is not a loopback "
                    "address (127.0.0.0/8 or ::1)", host);
             return -1;
         }
     } else {
-        mx_err(err, errlen, "metrics_listen: '%s': the host must be a "
+        sg_seterr(err, errlen, "metrics_listen: '%s': the host must be a "
                "numeric loopback address", host);
         return -1;
     }
@@ -904,7 +891,7 @@ sg_metrics_serve_start(const char *listen_spec, SG_METRICS *m,
         sl = sizeof(*in6);
     }
     if ((s = calloc(1, sizeof(*s))) == NULL) {
-        mx_err(err, errlen, "metrics_listen: out of memory");
+        sg_seterr(err, errlen, "metrics_listen: out of memory");
         return NULL;
     }
     s->stop[0] = s->stop[1] = -1;
@@ -918,18 +905,18 @@ sg_metrics_serve_start(const char *listen_spec, SG_METRICS *m,
                       sizeof(one)) != 0
         || bind(s->lfd, (struct sockaddr *)&ss, sl) != 0
         || listen(s->lfd, 16) != 0) {
-        mx_err(err, errlen, "metrics_listen: %s: %s", listen_spec,
+        sg_seterr(err, errlen, "metrics_listen: %s: %s", listen_spec,
                strerror(errno));
         srv_free(s);
         return NULL;
     }
     if (pipe2(s->stop, O_CLOEXEC) != 0) {
-        mx_err(err, errlen, "metrics_listen: pipe: %s", strerror(errno));
+        sg_seterr(err, errlen, "metrics_listen: pipe: %s", strerror(errno));
         srv_free(s);
         return NULL;
     }
     if ((rc = pthread_create(&s->thread, NULL, srv_main, s)) != 0) {
-        mx_err(err, errlen, "metrics_listen: thread: %s", strerror(rc));
+        sg_seterr(err, errlen, "metrics_listen: thread: %s", strerror(rc));
         srv_free(s);
         return NULL;
     }

@@ -389,19 +389,6 @@ typedef struct sg_quota_redis SG_RQ;
 /* Helpers                                                              */
 /* ------------------------------------------------------------------ */
 
-/* rq_seterr - printf into a caller buffer (always terminated) */
-static void SG_PRINTFLIKE(3, 4)
-rq_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* rq_mono_ms - CLOCK_MONOTONIC in milliseconds */
 static long long
 rq_mono_ms(void)
@@ -500,7 +487,7 @@ rq_parse_url(const char *url, struct sg_rq_endpoint *ep, char *err,
         q = strchr(p, '?');
         n = q != NULL ? (size_t)(q - p) : strlen(p);
         if (n == 0 || p[0] != '/' || n >= sizeof(ep->path)) {
-            rq_seterr(err, errlen, "redis_url: unix: needs an absolute "
+            sg_seterr(err, errlen, "redis_url: unix: needs an absolute "
                       "socket path of at most %zu bytes",
                       sizeof(ep->path) - 1);
             return false;
@@ -510,7 +497,7 @@ rq_parse_url(const char *url, struct sg_rq_endpoint *ep, char *err,
         if (q != NULL && (strncmp(q, "?db=", 4) != 0
                           || !rq_parse_long(q + 4, strlen(q + 4), 0,
                                             SG_RQ_DB_MAX, &ep->db))) {
-            rq_seterr(err, errlen, "redis_url: after the socket path only "
+            sg_seterr(err, errlen, "redis_url: after the socket path only "
                       "?db=N (0 to %ld) may follow", SG_RQ_DB_MAX);
             return false;
         }
@@ -519,7 +506,7 @@ rq_parse_url(const char *url, struct sg_rq_endpoint *ep, char *err,
         return true;
     }
     if (strncmp(url, "redis://", 8) != 0) {
-        rq_seterr(err, errlen, "redis_url: want redis://host:port/db or "
+        sg_seterr(err, errlen, "redis_url: want redis://host:port/db or "
                   "unix:/path");
         return false;
     }
@@ -535,7 +522,7 @@ rq_parse_url(const char *url, struct sg_rq_endpoint *ep, char *err,
         const char *colon = memchr(p, ':', (size_t)(auth_end - p));
 
         if (colon == NULL) {
-            rq_seterr(err, errlen, "redis_url: credentials must be "
+            sg_seterr(err, errlen, "redis_url: credentials must be "
                       "[user]:password@");
             return false;
         }
@@ -543,7 +530,7 @@ rq_parse_url(const char *url, struct sg_rq_endpoint *ep, char *err,
                          (size_t)(colon - p))
             || !rq_unescape(ep->pass, sizeof(ep->pass), colon + 1,
                             (size_t)(auth_end - colon - 1))) {
-            rq_seterr(err, errlen, "redis_url: bad or too long user name "
+            sg_seterr(err, errlen, "redis_url: bad or too long user name "
                       "or password");
             return false;
         }
@@ -554,7 +541,7 @@ rq_parse_url(const char *url, struct sg_rq_endpoint *ep, char *err,
 
         if (rb == NULL || rb == host + 1
             || (size_t)(rb - host - 1) >= sizeof(ep->host)) {
-            rq_seterr(err, errlen, "redis_url: bad [IPv6] host");
+            sg_seterr(err, errlen, "redis_url: bad [IPv6] host");
             return false;
         }
         memcpy(ep->host, host + 1, (size_t)(rb - host - 1));
@@ -566,7 +553,7 @@ rq_parse_url(const char *url, struct sg_rq_endpoint *ep, char *err,
         p = colon != NULL ? colon : end;
         n = (size_t)(p - host);
         if (n == 0 || n >= sizeof(ep->host)) {
-            rq_seterr(err, errlen, "redis_url: missing or too long host");
+            sg_seterr(err, errlen, "redis_url: missing or too long host");
             return false;
         }
         memcpy(ep->host, host, n);
@@ -577,7 +564,7 @@ rq_parse_url(const char *url, struct sg_rq_endpoint *ep, char *err,
 
         if (*p != ':' || !rq_parse_long(p + 1, (size_t)(end - p - 1), 1,
                                         65535, &port)) {
-            rq_seterr(err, errlen, "redis_url: bad port");
+            sg_seterr(err, errlen, "redis_url: bad port");
             return false;
         }
         ep->port = (int)port;
@@ -585,12 +572,12 @@ rq_parse_url(const char *url, struct sg_rq_endpoint *ep, char *err,
     if (*end == '/' && end[1] != '\0') {
         if (!rq_parse_long(end + 1, strlen(end + 1), 0, SG_RQ_DB_MAX,
                            &ep->db)) {
-            rq_seterr(err, errlen, "redis_url: bad database number "
+            sg_seterr(err, errlen, "redis_url: bad database number "
                       "(0 to %ld)", SG_RQ_DB_MAX);
             return false;
         }
     } else if (*end != '\0' && !(*end == '/' && end[1] == '\0')) {
-        rq_seterr(err, errlen, "redis_url: unexpected text after the "
+        sg_seterr(err, errlen, "redis_url: unexpected text after the "
                   "host");
         return false;
     }
@@ -622,18 +609,18 @@ rq_read_password(const char *path, struct sg_rq_endpoint *ep, char *err,
 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        rq_seterr(err, errlen, "redis_password_file %s: %s", path,
+        sg_seterr(err, errlen, "redis_password_file %s: %s", path,
                   strerror(errno));
         return false;
     }
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        rq_seterr(err, errlen, "redis_password_file %s: not a regular "
+        sg_seterr(err, errlen, "redis_password_file %s: not a regular "
                   "file", path);
         close(fd);
         return false;
     }
     if ((sb.st_mode & S_IROTH) != 0) {
-        rq_seterr(err, errlen, "redis_password_file %s: readable by "
+        sg_seterr(err, errlen, "redis_password_file %s: readable by "
                   "others (chmod o-r)", path);
         close(fd);
         return false;
@@ -643,7 +630,7 @@ rq_read_password(const char *path, struct sg_rq_endpoint *ep, char *err,
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            rq_seterr(err, errlen, "redis_password_file %s: %s", path,
+            sg_seterr(err, errlen, "redis_password_file %s: %s", path,
                       strerror(errno));
             close(fd);
             return false;
@@ -659,7 +646,7 @@ rq_read_password(const char *path, struct sg_rq_endpoint *ep, char *err,
     n = strcspn(buf, "\r\n");
     if (n == 0 || n >= sizeof(ep->pass) || memchr(buf, '\0', n) != NULL
         || (n == len && len >= sizeof(buf) - 1)) {
-        rq_seterr(err, errlen, "redis_password_file %s: the first line "
+        sg_seterr(err, errlen, "redis_password_file %s: the first line "
                   "must hold a password of 1 to %zu bytes", path,
                   sizeof(ep->pass) - 1);
         memset(buf, 0, sizeof(buf));
@@ -747,7 +734,7 @@ rq_ctx_error(SG_RQ *rq, redisContext *c, const char *what, char *err,
             && text[1] <= 'z')
             text[0] = (char)(text[0] - 'A' + 'a');
     }
-    rq_seterr(err, errlen, "redis %s: %s%s%s", rq->ep.label, what, sep,
+    sg_seterr(err, errlen, "redis %s: %s%s%s", rq->ep.label, what, sep,
               text);
 }
 
@@ -770,7 +757,7 @@ rq_command(SG_RQ *rq, struct sg_rq_conn *cn, int argc, const char **argv,
         struct timeval tv;
 
         if (left < 1) {
-            rq_seterr(err, errlen, "redis %s: %s: timed out "
+            sg_seterr(err, errlen, "redis %s: %s: timed out "
                       "(redis_timeout %lld ms)", rq->ep.label, what,
                       rq->head.redis_timeout_ms);
             return NULL;
@@ -810,7 +797,7 @@ rq_simple(SG_RQ *rq, struct sg_rq_conn *c, int argc, const char **argv,
         return false;
     if (r->type != REDIS_REPLY_STATUS || r->str == NULL
         || strcmp(r->str, "OK") != 0) {
-        rq_seterr(err, errlen, "redis %s: %s: %.120s", rq->ep.label, what,
+        sg_seterr(err, errlen, "redis %s: %s: %.120s", rq->ep.label, what,
                   r->type == REDIS_REPLY_ERROR && r->str != NULL
                   ? r->str : "unexpected reply");
         freeReplyObject(r);
@@ -834,7 +821,7 @@ rq_load_script(SG_RQ *rq, struct sg_rq_conn *c, char *sha, char *err,
         return false;
     if (r->type != REDIS_REPLY_STRING || r->len != 40 || r->str == NULL
         || strspn(r->str, "0123456789abcdef") != 40) {
-        rq_seterr(err, errlen, "redis %s: SCRIPT LOAD: %.120s",
+        sg_seterr(err, errlen, "redis %s: SCRIPT LOAD: %.120s",
                   rq->ep.label, r->type == REDIS_REPLY_ERROR
                   && r->str != NULL ? r->str : "unexpected reply");
         freeReplyObject(r);
@@ -855,7 +842,7 @@ rq_open_conn(SG_RQ *rq, long long deadline, char *err, size_t errlen)
     char db[24];
 
     if ((cn = calloc(1, sizeof(*cn))) == NULL) {
-        rq_seterr(err, errlen, "redis %s: out of memory", rq->ep.label);
+        sg_seterr(err, errlen, "redis %s: out of memory", rq->ep.label);
         return NULL;
     }
     cn->deadline = deadline;
@@ -1328,7 +1315,7 @@ sg_quota_redis_open(const SG_CONF *conf, char *err, size_t errlen)
     long long ms;
 
     if ((rq = calloc(1, sizeof(*rq))) == NULL) {
-        rq_seterr(err, errlen, "redis: out of memory");
+        sg_seterr(err, errlen, "redis: out of memory");
         return NULL;
     }
     if (!rq_parse_url(conf->redis_url != NULL ? conf->redis_url : "",
@@ -1337,7 +1324,7 @@ sg_quota_redis_open(const SG_CONF *conf, char *err, size_t errlen)
     if (conf->redis_password_file != NULL
         && conf->redis_password_file[0] != '\0') {
         if (rq->ep.pass[0] != '\0') {
-            rq_seterr(err, errlen, "redis_url has a password and "
+            sg_seterr(err, errlen, "redis_url has a password and "
                       "redis_password_file is set: choose one");
             goto fail;
         }
@@ -1346,7 +1333,7 @@ sg_quota_redis_open(const SG_CONF *conf, char *err, size_t errlen)
             goto fail;
     }
     if (pthread_mutex_init(&rq->mu, NULL) != 0) {
-        rq_seterr(err, errlen, "redis: cannot create a mutex");
+        sg_seterr(err, errlen, "redis: cannot create a mutex");
         goto fail;
     }
     sg_quota_init(&rq->head, &sg_rq_ops, conf);

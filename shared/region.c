@@ -131,19 +131,6 @@ lower(int c)
     return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-/* set_err - format an error into the caller's buffer (may be NULL) */
-static void SG_PRINTFLIKE(3, 4)
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /*
  * quote - a printable, bounded copy of untrusted text for a message:
  * control and non-ASCII bytes become '?', long text ends in "...".
@@ -409,7 +396,7 @@ map_line(struct sg_region_map *map, const char *name, unsigned long lineno,
     struct map_entry *slot;
 
     if (memchr(line, '\0', n) != NULL) {
-        set_err(err, errlen, "%s:%lu: NUL character in line", name, lineno);
+        sg_seterr(err, errlen, "%s:%lu: NUL character in line", name, lineno);
         return -1;
     }
     while (p < end && is_ws(*p))
@@ -434,37 +421,37 @@ map_line(struct sg_region_map *map, const char *name, unsigned long lineno,
     value[vlen] = '\0';
 
     if (vlen == 0) {
-        set_err(err, errlen, "%s:%lu: missing value for key '%s'", name,
+        sg_seterr(err, errlen, "%s:%lu: missing value for key '%s'", name,
                 lineno, quote(k, klen, q, sizeof(q)));
         return -1;
     }
     if (p < end) {
-        set_err(err, errlen, "%s:%lu: unexpected text after value: '%s'",
+        sg_seterr(err, errlen, "%s:%lu: unexpected text after value: '%s'",
                 name, lineno, quote(p, (size_t)(end - p), q, sizeof(q)));
         return -1;
     }
     if ((why = check_key(key, klen)) != NULL) {
-        set_err(err, errlen, "%s:%lu: bad key '%s': %s", name, lineno,
+        sg_seterr(err, errlen, "%s:%lu: bad key '%s': %s", name, lineno,
                 quote(k, klen, q, sizeof(q)), why);
         return -1;
     }
     if ((r = sg_region_from_value(value)) == NULL) {
-        set_err(err, errlen, "%s:%lu: unknown SES region or relay host '%s'",
+        sg_seterr(err, errlen, "%s:%lu: unknown SES region or relay host '%s'",
                 name, lineno, quote(v, vlen, q, sizeof(q)));
         return -1;
     }
     if ((map->count + 1) * 2 > map->cap && map_grow(map) < 0) {
-        set_err(err, errlen, "%s:%lu: out of memory", name, lineno);
+        sg_seterr(err, errlen, "%s:%lu: out of memory", name, lineno);
         return -1;
     }
     slot = map_slot(map, key);
     if (slot->key != NULL) {
-        set_err(err, errlen, "%s:%lu: duplicate key '%s' (first on line %lu)",
+        sg_seterr(err, errlen, "%s:%lu: duplicate key '%s' (first on line %lu)",
                 name, lineno, quote(k, klen, q, sizeof(q)), slot->line);
         return -1;
     }
     if ((slot->key = strdup(key)) == NULL) {
-        set_err(err, errlen, "%s:%lu: out of memory", name, lineno);
+        sg_seterr(err, errlen, "%s:%lu: out of memory", name, lineno);
         return -1;
     }
     slot->region = r;
@@ -483,20 +470,20 @@ sg_region_map_load_buf(const char *name, const char *buf, size_t len,
     unsigned long lineno = 0;
     size_t n;
 
-    set_err(err, errlen, "%s", "");
+    sg_seterr(err, errlen, "%s", "");
     if (name == NULL)
         name = "sender_region_map";
     if (buf == NULL && len > 0) {
-        set_err(err, errlen, "%s: no input", name);
+        sg_seterr(err, errlen, "%s: no input", name);
         return NULL;
     }
     if (len > (size_t)MAP_FILE_MAX) {
-        set_err(err, errlen, "%s: file larger than %ld bytes", name,
+        sg_seterr(err, errlen, "%s: file larger than %ld bytes", name,
                 MAP_FILE_MAX);
         return NULL;
     }
     if ((map = calloc(1, sizeof(*map))) == NULL || map_grow(map) < 0) {
-        set_err(err, errlen, "%s: out of memory", name);
+        sg_seterr(err, errlen, "%s: out of memory", name);
         return sg_region_map_free(map);
     }
     while (p < end) {
@@ -505,7 +492,7 @@ sg_region_map_load_buf(const char *name, const char *buf, size_t len,
             nl = end;
         n = (size_t)(nl - p);
         if (n > MAP_LINE_MAX) {
-            set_err(err, errlen, "%s:%lu: line longer than %d bytes", name,
+            sg_seterr(err, errlen, "%s:%lu: line longer than %d bytes", name,
                     lineno, MAP_LINE_MAX);
             return sg_region_map_free(map);
         }
@@ -532,23 +519,23 @@ read_file(const char *path, long max, size_t *len, char *err, size_t errlen)
     int fd;
 
     if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        sg_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-        set_err(err, errlen, "%s: not a regular file", path);
+        sg_seterr(err, errlen, "%s: not a regular file", path);
         close(fd);
         return NULL;
     }
     if (sb.st_size > max) {
-        set_err(err, errlen, "%s: file larger than %ld bytes", path, max);
+        sg_seterr(err, errlen, "%s: file larger than %ld bytes", path, max);
         close(fd);
         return NULL;
     }
     /* The file may grow while we read: read at most max + 1 bytes. */
     cap = (size_t)sb.st_size + 1;
     if ((buf = malloc(cap + 1)) == NULL) {
-        set_err(err, errlen, "%s: out of memory", path);
+        sg_seterr(err, errlen, "%s: out of memory", path);
         close(fd);
         return NULL;
     }
@@ -557,13 +544,13 @@ read_file(const char *path, long max, size_t *len, char *err, size_t errlen)
             char *nbuf;
 
             if (cap > (size_t)max) {
-                set_err(err, errlen, "%s: file larger than %ld bytes", path,
+                sg_seterr(err, errlen, "%s: file larger than %ld bytes", path,
                         max);
                 goto fail;
             }
             cap = cap * 2 > (size_t)max + 1 ? (size_t)max + 1 : cap * 2;
             if ((nbuf = realloc(buf, cap + 1)) == NULL) {
-                set_err(err, errlen, "%s: out of memory", path);
+                sg_seterr(err, errlen, "%s: out of memory", path);
                 goto fail;
             }
             buf = nbuf;
@@ -572,7 +559,7 @@ read_file(const char *path, long max, size_t *len, char *err, size_t errlen)
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            set_err(err, errlen, "%s: read error: %s", path, strerror(errno));
+            sg_seterr(err, errlen, "%s: read error: %s", path, strerror(errno));
             goto fail;
         }
         if (got == 0)
@@ -580,7 +567,7 @@ read_file(const char *path, long max, size_t *len, char *err, size_t errlen)
         size += (size_t)got;
     }
     if (size > (size_t)max) {
-        set_err(err, errlen, "%s: file larger than %ld bytes", path, max);
+        sg_seterr(err, errlen, "%s: file larger than %ld bytes", path, max);
         goto fail;
     }
     close(fd);
@@ -602,9 +589,9 @@ sg_region_map_load(const char *path, char *err, size_t errlen)
     size_t len;
     char *buf;
 
-    set_err(err, errlen, "%s", "");
+    sg_seterr(err, errlen, "%s", "");
     if (path == NULL || *path == '\0') {
-        set_err(err, errlen, "sender_region_map: no file name");
+        sg_seterr(err, errlen, "sender_region_map: no file name");
         return NULL;
     }
     if ((buf = read_file(path, MAP_FILE_MAX, &len, err, errlen)) == NULL)

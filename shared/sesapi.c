@@ -74,23 +74,6 @@ seterr(SG_SESAPI *api, const char *fmt, ...)
     va_end(ap);
 }
 
-/* buferr - format a caller's error buffer */
-static void buferr(char *err, size_t errlen, const char *fmt, ...)
-    SG_PRINTFLIKE(3, 4);
-
-/* buferr - format a caller's error buffer */
-static void
-buferr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* sg_sesapi_global_init - libcurl's one-time set-up */
 SG_STATUS
 sg_sesapi_global_init(void)
@@ -171,7 +154,7 @@ sg_sesapi_new(const struct sg_sesapi_opts *o, char *err, size_t errlen)
 
     if (o == NULL || o->endpoint == NULL || o->region == NULL
         || o->cred == NULL || strlen(o->region) > SG_REGION_MAX) {
-        buferr(err, errlen, "SES API: missing endpoint, region or "
+        sg_seterr(err, errlen, "SES API: missing endpoint, region or "
                "credentials");
         return NULL;
     }
@@ -196,7 +179,7 @@ sg_sesapi_new(const struct sg_sesapi_opts *o, char *err, size_t errlen)
     else if (strncmp(api->base, "http://", 7) == 0)
         auth = api->base + 7;
     else {
-        buferr(err, errlen, "%s: api_endpoint must start with http:// or "
+        sg_seterr(err, errlen, "%s: api_endpoint must start with http:// or "
                "https://", api->base);
         goto fail;
     }
@@ -204,7 +187,7 @@ sg_sesapi_new(const struct sg_sesapi_opts *o, char *err, size_t errlen)
     n = slash != NULL ? (size_t)(slash - auth) : strlen(auth);
     if (n == 0 || memchr(auth, '@', n) != NULL || strchr(auth, '?') != NULL
         || strchr(auth, '#') != NULL) {
-        buferr(err, errlen, "%s: api_endpoint needs a host (and no user, "
+        sg_seterr(err, errlen, "%s: api_endpoint needs a host (and no user, "
                "query or fragment)", api->base);
         goto fail;
     }
@@ -217,12 +200,12 @@ sg_sesapi_new(const struct sg_sesapi_opts *o, char *err, size_t errlen)
             && (api->ca_path = strdup(o->ca_path)) == NULL))
         goto nomem;
     if ((api->curl = curl_easy_init()) == NULL) {
-        buferr(err, errlen, "SES API: cannot initialise libcurl");
+        sg_seterr(err, errlen, "SES API: cannot initialise libcurl");
         goto fail;
     }
     return api;
 nomem:
-    buferr(err, errlen, "out of memory");
+    sg_seterr(err, errlen, "out of memory");
 fail:
     sg_sesapi_free(api);
     return NULL;
@@ -668,16 +651,16 @@ sg_sesapi_parse_object(const char *body, size_t len, char *err,
     json_t *o;
 
     if (len > SG_SESAPI_RESPONSE_MAX) {
-        buferr(err, errlen, "answer larger than %zu bytes",
+        sg_seterr(err, errlen, "answer larger than %zu bytes",
                SG_SESAPI_RESPONSE_MAX);
         return NULL;
     }
     if ((o = json_loadb(body, len, 0, &jerr)) == NULL) {
-        buferr(err, errlen, "answer is not a JSON object (%s)", jerr.text);
+        sg_seterr(err, errlen, "answer is not a JSON object (%s)", jerr.text);
         return NULL;
     }
     if (!json_is_object(o)) {
-        buferr(err, errlen, "answer is not a JSON object (wrong type)");
+        sg_seterr(err, errlen, "answer is not a JSON object (wrong type)");
         json_decref(o);
         return NULL;
     }
@@ -718,37 +701,37 @@ sg_sesapi_parse_page(const char *body, size_t len, const char *member,
     *items = NULL;
     *next = NULL;
     if (len > SG_SESAPI_RESPONSE_MAX) {
-        buferr(err, errlen, "answer larger than %zu bytes",
+        sg_seterr(err, errlen, "answer larger than %zu bytes",
                SG_SESAPI_RESPONSE_MAX);
         return SG_ERR_TOOBIG;
     }
     if ((root = json_loadb(body, len, 0, &jerr)) == NULL) {
-        buferr(err, errlen, "answer is not JSON: %s (line %d)", jerr.text,
+        sg_seterr(err, errlen, "answer is not JSON: %s (line %d)", jerr.text,
                jerr.line);
         return SG_ERR_PROTO;
     }
     if (!json_is_object(root)) {
-        buferr(err, errlen, "answer is not a JSON object");
+        sg_seterr(err, errlen, "answer is not a JSON object");
         goto bad;
     }
     a = json_object_get(root, member);
     if (a == NULL || json_is_null(a)) {
         a = json_array();
     } else if (!json_is_array(a)) {
-        buferr(err, errlen, "%s is not an array", member);
+        sg_seterr(err, errlen, "%s is not an array", member);
         goto bad;
     } else {
         json_incref(a);
     }
     t = json_object_get(root, "NextToken");
     if (t != NULL && !json_is_null(t) && !json_is_string(t)) {
-        buferr(err, errlen, "NextToken is not a string");
+        sg_seterr(err, errlen, "NextToken is not a string");
         json_decref(a);
         goto bad;
     }
     if (json_is_string(t) && json_string_length(t) > 0
         && (*next = strdup(json_string_value(t))) == NULL) {
-        buferr(err, errlen, "out of memory");
+        sg_seterr(err, errlen, "out of memory");
         json_decref(a);
         json_decref(root);
         return SG_ERR_NOMEM;
@@ -993,7 +976,7 @@ xr_skip_misc(struct xr *x)
             return 0;
         }
         if (e == NULL) {
-            buferr(x->err, x->errlen, "unterminated XML declaration or "
+            sg_seterr(x->err, x->errlen, "unterminated XML declaration or "
                    "comment");
             return -1;
         }
@@ -1022,7 +1005,7 @@ xr_text(struct xr *x)
 
     lt = memchr(s, '<', (size_t)(x->end - s));
     if (lt == NULL) {
-        buferr(x->err, x->errlen, "unterminated XML text");
+        sg_seterr(x->err, x->errlen, "unterminated XML text");
         return NULL;
     }
     if ((buf = malloc((size_t)(lt - s) + 1)) == NULL)
@@ -1064,11 +1047,11 @@ xr_text(struct xr *x)
     else
         j = json_stringn(buf, (size_t)(o - buf));
     if (j == NULL)
-        buferr(x->err, x->errlen, "XML text is not UTF-8");
+        sg_seterr(x->err, x->errlen, "XML text is not UTF-8");
     free(buf);
     return j;
 bad:
-    buferr(x->err, x->errlen, "bad XML entity");
+    sg_seterr(x->err, x->errlen, "bad XML entity");
     free(buf);
     return NULL;
 }
@@ -1081,7 +1064,7 @@ xr_start(struct xr *x, char *name, size_t size, int *empty)
     size_t n;
 
     if (x->p >= x->end || *x->p != '<') {
-        buferr(x->err, x->errlen, "XML element expected");
+        sg_seterr(x->err, x->errlen, "XML element expected");
         return -1;
     }
     s = ++x->p;
@@ -1089,7 +1072,7 @@ xr_start(struct xr *x, char *name, size_t size, int *empty)
         x->p++;
     n = (size_t)(x->p - s);
     if (n == 0 || n >= size) {
-        buferr(x->err, x->errlen, "bad XML element name");
+        sg_seterr(x->err, x->errlen, "bad XML element name");
         return -1;
     }
     memcpy(name, s, n);
@@ -1106,7 +1089,7 @@ xr_start(struct xr *x, char *name, size_t size, int *empty)
         x->p++;
     }
     if (x->p >= x->end) {
-        buferr(x->err, x->errlen, "unterminated XML tag <%s", name);
+        sg_seterr(x->err, x->errlen, "unterminated XML tag <%s", name);
         return -1;
     }
     *empty = x->p[-1] == '/';
@@ -1122,13 +1105,13 @@ xr_end(struct xr *x, const char *name)
 
     if (x->end - x->p < (ptrdiff_t)(n + 3) || x->p[0] != '<'
         || x->p[1] != '/' || memcmp(x->p + 2, name, n) != 0) {
-        buferr(x->err, x->errlen, "</%s> expected", name);
+        sg_seterr(x->err, x->errlen, "</%s> expected", name);
         return -1;
     }
     x->p += n + 2;
     xr_ws(x);
     if (x->p >= x->end || *x->p != '>') {
-        buferr(x->err, x->errlen, "</%s> expected", name);
+        sg_seterr(x->err, x->errlen, "</%s> expected", name);
         return -1;
     }
     x->p++;
@@ -1145,14 +1128,14 @@ xr_element(struct xr *x, const char *name, int depth)
     int empty, is_list = -1;
 
     if (depth > SG_SESAPI_XML_DEPTH) {
-        buferr(x->err, x->errlen, "XML nested deeper than %d",
+        sg_seterr(x->err, x->errlen, "XML nested deeper than %d",
                SG_SESAPI_XML_DEPTH);
         return NULL;
     }
     save = x->p;
     xr_ws(x);
     if (x->p >= x->end) {
-        buferr(x->err, x->errlen, "unterminated <%s>", name);
+        sg_seterr(x->err, x->errlen, "unterminated <%s>", name);
         return NULL;
     }
     if (x->p[0] != '<' || (x->end - x->p >= 2 && x->p[1] == '/')) {
@@ -1181,7 +1164,7 @@ xr_element(struct xr *x, const char *name, int depth)
                 goto fail;
         } else if (is_list != (strcmp(cname, "member") == 0
                                || strcmp(cname, "entry") == 0)) {
-            buferr(x->err, x->errlen, "<%s> mixes list members and "
+            sg_seterr(x->err, x->errlen, "<%s> mixes list members and "
                    "fields", name);
             goto fail;
         }
@@ -1213,7 +1196,7 @@ sg_sesapi_xml_to_json(const char *xml, size_t len, char *err, size_t errlen)
     x.end = xml + len;
     x.err = err;
     x.errlen = errlen;
-    buferr(err, errlen, "bad XML");
+    sg_seterr(err, errlen, "bad XML");
     if (xr_skip_misc(&x) != 0 || xr_start(&x, name, sizeof(name),
                                           &empty) != 0)
         return NULL;
@@ -1221,7 +1204,7 @@ sg_sesapi_xml_to_json(const char *xml, size_t len, char *err, size_t errlen)
     if (v == NULL)
         return NULL;
     if (xr_skip_misc(&x) != 0 || x.p != x.end) {
-        buferr(err, errlen, "text after the XML root element");
+        sg_seterr(err, errlen, "text after the XML root element");
         json_decref(v);
         return NULL;
     }
@@ -1290,11 +1273,11 @@ sg_sesapi_notification_result(json_t *x, char *err, size_t errlen)
     if (entries != NULL && !json_is_array(entries)
         && !json_is_string(entries)) {
         /* An empty <NotificationAttributes/> reads as "". */
-        buferr(err, errlen, "NotificationAttributes is not a list");
+        sg_seterr(err, errlen, "NotificationAttributes is not a list");
         return NULL;
     }
     if ((result = json_object()) == NULL) {
-        buferr(err, errlen, "out of memory");
+        sg_seterr(err, errlen, "out of memory");
         return NULL;
     }
     json_array_foreach(entries, i, e) {
@@ -1302,7 +1285,7 @@ sg_sesapi_notification_result(json_t *x, char *err, size_t errlen)
         v = json_object_get(e, "value");
         if (json_is_string(k) && json_is_object(v)
             && json_object_set(result, json_string_value(k), v) != 0) {
-            buferr(err, errlen, "out of memory");
+            sg_seterr(err, errlen, "out of memory");
             json_decref(result);
             return NULL;
         }

@@ -125,6 +125,17 @@ struct sg_verdict {
 #define SG_EXIT_CONFIG          78
 
 /*
+ * sg_seterr - printf into a caller's error buffer
+ *
+ * Parameters: err, errlen: the buffer (NULL or 0: nothing is written);
+ *   the text is cut to fit and always terminated.
+ * Thread-safety: safe. The one helper behind every module's
+ *   "char *err, size_t errlen" parameters.
+ */
+extern void sg_seterr(char *err, size_t errlen, const char *fmt, ...)
+    SG_PRINTFLIKE(3, 4);
+
+/*
  * sg_version - the package version string ("0.1.0")
  */
 extern const char *sg_version(void);

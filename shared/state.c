@@ -48,19 +48,6 @@
 /* Helpers shared with suppress.c                                      */
 /* ------------------------------------------------------------------ */
 
-/* sg_state_seterr - format an error into a caller buffer */
-void
-sg_state_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* sg_state_mdb_status - map an LMDB return code to a status */
 SG_STATUS
 sg_state_mdb_status(int rc)
@@ -321,7 +308,7 @@ check_intact(SG_STATE *st, char *err, size_t errlen)
         return 0;               /* nothing to judge by */
     need = ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize;
     if ((unsigned long long)sb.st_size < need) {
-        sg_state_seterr(err, errlen, "%s is damaged: %lld bytes long, its "
+        sg_seterr(err, errlen, "%s is damaged: %lld bytes long, its "
                         "pages need %llu (truncated?): run sesgatectl "
                         "import to rebuild it", st->path,
                         (long long)sb.st_size, need);
@@ -341,32 +328,32 @@ sg_state_open(const char *dir, int flags, long long map_size, char *err,
     int rc, dead;
 
     if (dir == NULL || *dir == '\0') {
-        sg_state_seterr(err, errlen, "no state directory given");
+        sg_seterr(err, errlen, "no state directory given");
         return NULL;
     }
     if ((st = calloc(1, sizeof(*st))) == NULL) {
-        sg_state_seterr(err, errlen, "out of memory");
+        sg_seterr(err, errlen, "out of memory");
         return NULL;
     }
     st->flags = flags;
     if (sg_state_path_buf(dir, st->path, sizeof(st->path)) == NULL) {
-        sg_state_seterr(err, errlen, "state directory name too long");
+        sg_seterr(err, errlen, "state directory name too long");
         free(st);
         return NULL;
     }
     if ((flags & SG_STATE_CREATE) && !(flags & SG_STATE_RDONLY)) {
         if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-            sg_state_seterr(err, errlen, "cannot create %s: %s", dir,
+            sg_seterr(err, errlen, "cannot create %s: %s", dir,
                             strerror(errno));
             free(st);
             return NULL;
         }
     } else if (stat(st->path, &sb) != 0) {
         if (errno == ENOENT)
-            sg_state_seterr(err, errlen,
+            sg_seterr(err, errlen,
                             "no state in %s: run sesgatectl import", dir);
         else
-            sg_state_seterr(err, errlen, "cannot open %s: %s", st->path,
+            sg_seterr(err, errlen, "cannot open %s: %s", st->path,
                             strerror(errno));
         free(st);
         return NULL;
@@ -382,7 +369,7 @@ sg_state_open(const char *dir, int flags, long long map_size, char *err,
         || (rc = mdb_env_open(st->env, st->path, envfl, 0640)) != 0
         || (rc = check_intact(st, err, errlen)) != 0) {
         if (rc != -1)
-            sg_state_seterr(err, errlen, "cannot open %s: %s%s", st->path,
+            sg_seterr(err, errlen, "cannot open %s: %s%s", st->path,
                             mdb_strerror(rc), rc == MDB_INVALID
                             || rc == MDB_CORRUPTED ? ": run sesgatectl "
                             "import to rebuild it" : "");
@@ -416,11 +403,11 @@ sg_state_open(const char *dir, int flags, long long map_size, char *err,
     (void)mdb_reader_check(st->env, &dead);
     rc = open_dbis(st, !(flags & SG_STATE_RDONLY));
     if (rc == MDB_NOTFOUND) {
-        sg_state_seterr(err, errlen, "no state in %s: run sesgatectl import",
+        sg_seterr(err, errlen, "no state in %s: run sesgatectl import",
                         dir);
         return sg_state_close(st);
     } else if (rc != 0) {
-        sg_state_seterr(err, errlen, "cannot open %s: %s", st->path,
+        sg_seterr(err, errlen, "cannot open %s: %s", st->path,
                         mdb_strerror(rc));
         return sg_state_close(st);
     }
@@ -1488,7 +1475,7 @@ parse_span(struct imp *im, struct imp_region *r, const struct span *sp,
         if (e == NULL) {
             line_col(im->buf, im->len, es + (size_t)(jerr.position > 0
                      ? jerr.position - 1 : 0), &line, &col);
-            sg_state_seterr(im->err, im->errlen, "%s:%d:%d: %s", im->name,
+            sg_seterr(im->err, im->errlen, "%s:%d:%d: %s", im->name,
                             line, col, jerr.text);
             return SG_ERR_SYNTAX;
         }
@@ -1530,7 +1517,7 @@ parse_lines(struct imp *im, struct imp_region *r, const char *path,
         if (n == 0)
             continue;
         if ((e = json_loadb(line, n, 0, &jerr)) == NULL) {
-            sg_state_seterr(im->err, im->errlen, "%s:%zu:%d: %s", path,
+            sg_seterr(im->err, im->errlen, "%s:%zu:%d: %s", path,
                             lineno, jerr.column, jerr.text);
             s = SG_ERR_SYNTAX;
             break;
@@ -1840,7 +1827,7 @@ imp_write(SG_STATE *st, struct imp *im)
 abort:
     mdb_txn_abort(txn);
 fail:
-    sg_state_seterr(im->err, im->errlen, "%s: %s%s%s", st->path,
+    sg_seterr(im->err, im->errlen, "%s: %s%s%s", st->path,
                     mdb_strerror(rc), rc == MDB_MAP_FULL
                     ? " (raise state_max_size)" : "",
                     fs_full_hint(st, rc));
@@ -1930,13 +1917,13 @@ imp_parse(struct imp *im)
         /* Let jansson word the error where that is cheap. */
         if (im->len <= ((size_t)64 << 20)
             && (root = json_loadb(im->buf, im->len, 0, &jerr)) == NULL) {
-            sg_state_seterr(im->err, im->errlen, "%s:%d:%d: %s", im->name,
+            sg_seterr(im->err, im->errlen, "%s:%d:%d: %s", im->name,
                             jerr.line, jerr.column, jerr.text);
             return SG_ERR_SYNTAX;
         }
         json_decref(root);
         line_col(im->buf, im->len, im->sc.errpos, &line, &col);
-        sg_state_seterr(im->err, im->errlen, "%s:%d:%d: %s", im->name, line,
+        sg_seterr(im->err, im->errlen, "%s:%d:%d: %s", im->name, line,
                         col, im->sc.err);
         return SG_ERR_SYNTAX;
     }
@@ -1945,7 +1932,7 @@ imp_parse(struct imp *im)
     root = json_loadb(skel, skellen, 0, &jerr);
     free(skel);
     if (root == NULL) {
-        sg_state_seterr(im->err, im->errlen, "%s:%d:%d: %s", im->name,
+        sg_seterr(im->err, im->errlen, "%s:%d:%d: %s", im->name,
                         jerr.line, jerr.column, jerr.text);
         return SG_ERR_SYNTAX;
     }
@@ -2018,18 +2005,18 @@ import_run(SG_STATE *st, const char *name, const char *buf, size_t len,
     SG_STATUS s;
 
     if (st == NULL || (st->flags & SG_STATE_RDONLY)) {
-        sg_state_seterr(err, errlen, "state store opened read-only");
+        sg_seterr(err, errlen, "state store opened read-only");
         s = SG_ERR_USAGE;
         goto unmap;
     }
     if (len > SG_STATE_JSON_MAX) {
-        sg_state_seterr(err, errlen, "%s: larger than %zu bytes", name,
+        sg_seterr(err, errlen, "%s: larger than %zu bytes", name,
                         SG_STATE_JSON_MAX);
         s = SG_ERR_TOOBIG;
         goto unmap;
     }
     if ((im = calloc(1, sizeof(*im))) == NULL) {
-        sg_state_seterr(err, errlen, "out of memory");
+        sg_seterr(err, errlen, "out of memory");
         s = SG_ERR_NOMEM;
         goto unmap;
     }
@@ -2083,16 +2070,16 @@ sg_state_import_file_supp(SG_STATE *st, const char *path,
     int fd;
 
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        sg_state_seterr(err, errlen, "%s: %s", path, strerror(errno));
+        sg_seterr(err, errlen, "%s: %s", path, strerror(errno));
         return SG_ERR_IO;
     }
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        sg_state_seterr(err, errlen, "%s: not a regular file", path);
+        sg_seterr(err, errlen, "%s: not a regular file", path);
         close(fd);
         return SG_ERR_IO;
     }
     if ((unsigned long long)sb.st_size > SG_STATE_JSON_MAX) {
-        sg_state_seterr(err, errlen, "%s: larger than %zu bytes", path,
+        sg_seterr(err, errlen, "%s: larger than %zu bytes", path,
                         SG_STATE_JSON_MAX);
         close(fd);
         return SG_ERR_TOOBIG;
@@ -2100,7 +2087,7 @@ sg_state_import_file_supp(SG_STATE *st, const char *path,
     if (sb.st_size > 0) {
         map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {
-            sg_state_seterr(err, errlen, "%s: %s", path, strerror(errno));
+            sg_seterr(err, errlen, "%s: %s", path, strerror(errno));
             close(fd);
             return SG_ERR_IO;
         }
@@ -2272,14 +2259,14 @@ sg_state_export(SG_STATE *st, FILE *fp, char *err, size_t errlen)
     memset(&snap, 0, sizeof(snap));
     snap.st = st;
     if ((s = sg_snap_begin(&snap)) != SG_OK) {
-        sg_state_seterr(err, errlen, "%s", snap.err);
+        sg_seterr(err, errlen, "%s", snap.err);
         return s;
     }
     n = sg_snap_regions(&snap, NULL, 0);
     if (n > 0 && (regions = calloc(n, sizeof(*regions))) == NULL) {
         sg_snap_end(&snap);
         mdb_txn_abort(snap.txn);
-        sg_state_seterr(err, errlen, "out of memory");
+        sg_seterr(err, errlen, "out of memory");
         return SG_ERR_NOMEM;
     }
     n = sg_snap_regions(&snap, regions, n);
@@ -2307,12 +2294,12 @@ sg_state_export(SG_STATE *st, FILE *fp, char *err, size_t errlen)
     sg_snap_end(&snap);
     mdb_txn_abort(snap.txn);
     if (bad) {
-        sg_state_seterr(err, errlen, "%s: cannot read the store",
+        sg_seterr(err, errlen, "%s: cannot read the store",
                         st->path);
         return SG_ERR_STATE;
     }
     if (fflush(fp) != 0 || ferror(fp)) {
-        sg_state_seterr(err, errlen, "cannot write the snapshot: %s",
+        sg_seterr(err, errlen, "cannot write the snapshot: %s",
                         strerror(errno));
         return SG_ERR_IO;
     }

@@ -255,12 +255,6 @@ extern SG_STATUS sg_state_account_put(SG_STATE *st, MDB_txn *txn,
 /* sg_state_mdb_status - the SG_STATUS for an LMDB return code */
 extern SG_STATUS sg_state_mdb_status(int rc);
 
-/*
- * sg_state_seterr - format into a caller's error buffer (NULL or size 0:
- *   ignored)
- */
-extern void sg_state_seterr(char *err, size_t errlen, const char *fmt, ...)
-    SG_PRINTFLIKE(3, 4);
 
 /*
  * sg_state_parse_time - ISO 8601 date-time to epoch seconds

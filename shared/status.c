@@ -2,6 +2,10 @@
  * status.c - status texts and classes, the package version
  */
 
+/* System headers. */
+#include <stdarg.h>
+#include <stdio.h>
+
 /* Local headers. */
 #include "config.h"
 #include "sesgate.h"
@@ -55,4 +59,17 @@ const char *
 sg_version(void)
 {
     return PACKAGE_VERSION;
+}
+
+/* sg_seterr - printf into a caller's error buffer */
+void
+sg_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

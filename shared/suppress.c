@@ -642,11 +642,11 @@ write_begin(SG_STATE *st, MDB_txn **txn, char *err, size_t errlen)
     int rc;
 
     if (st == NULL || (st->flags & SG_STATE_RDONLY)) {
-        sg_state_seterr(err, errlen, "state store opened read-only");
+        sg_seterr(err, errlen, "state store opened read-only");
         return SG_ERR_USAGE;
     }
     if ((rc = mdb_txn_begin(st->env, NULL, 0, txn)) != 0) {
-        sg_state_seterr(err, errlen, "%s: %s", st->path, mdb_strerror(rc));
+        sg_seterr(err, errlen, "%s: %s", st->path, mdb_strerror(rc));
         return sg_state_mdb_status(rc);
     }
     return SG_OK;
@@ -660,7 +660,7 @@ mdb_fail(SG_STATE *st, MDB_txn *txn, int rc, char *err, size_t errlen)
 
     if (txn != NULL)
         mdb_txn_abort(txn);
-    sg_state_seterr(err, errlen, "%s: %s", st->path, mdb_strerror(rc));
+    sg_seterr(err, errlen, "%s: %s", st->path, mdb_strerror(rc));
     return s == SG_ERR_NOTFOUND ? SG_ERR_STATE : s;
 }
 
@@ -743,12 +743,12 @@ sg_state_suppress_add(SG_STATE *st, const char *region, const char *addr,
     int rc;
 
     if (addr == NULL || !valid_addr(addr, strlen(addr))) {
-        sg_state_seterr(err, errlen, "bad address: %.*s", SG_ADDR_MAX,
+        sg_seterr(err, errlen, "bad address: %.*s", SG_ADDR_MAX,
                         addr != NULL ? addr : "(null)");
         return SG_ERR_SYNTAX;
     }
     if (reason != SG_SUPP_BOUNCE && reason != SG_SUPP_COMPLAINT) {
-        sg_state_seterr(err, errlen, "bad suppression reason");
+        sg_seterr(err, errlen, "bad suppression reason");
         return SG_ERR_USAGE;
     }
     if ((s = write_begin(st, &txn, err, errlen)) != SG_OK)
@@ -756,7 +756,7 @@ sg_state_suppress_add(SG_STATE *st, const char *region, const char *addr,
     if (region == NULL
         || (s = sg_state_account_get(st, txn, region, &acct)) != SG_OK) {
         mdb_txn_abort(txn);
-        sg_state_seterr(err, errlen, "region %s is not in the state",
+        sg_seterr(err, errlen, "region %s is not in the state",
                         region != NULL ? region : "(none)");
         return SG_ERR_NOTFOUND;
     }
@@ -772,7 +772,7 @@ sg_state_suppress_add(SG_STATE *st, const char *region, const char *addr,
     }
     if ((s = sg_state_account_put(st, txn, region, &acct)) != SG_OK) {
         mdb_txn_abort(txn);
-        sg_state_seterr(err, errlen, "%s: cannot update %s", st->path,
+        sg_seterr(err, errlen, "%s: cannot update %s", st->path,
                         region);
         return s;
     }
@@ -836,7 +836,7 @@ sg_state_suppress_remove(SG_STATE *st, const char *region, const char *addr,
     if (removed != NULL)
         *removed = 0;
     if (addr == NULL || *addr == '\0' || strlen(addr) > SG_ADDR_MAX) {
-        sg_state_seterr(err, errlen, "bad address");
+        sg_seterr(err, errlen, "bad address");
         return SG_ERR_SYNTAX;
     }
     if ((s = write_begin(st, &txn, err, errlen)) != SG_OK)
@@ -957,7 +957,7 @@ sg_state_suppress_import(SG_STATE *st, const char *region, const char *path,
     if (added != NULL)
         *added = 0;
     if ((fp = fopen(path, "r")) == NULL) {
-        sg_state_seterr(err, errlen, "%s: %s", path, strerror(errno));
+        sg_seterr(err, errlen, "%s: %s", path, strerror(errno));
         return SG_ERR_IO;
     }
     if ((s = write_begin(st, &txn, err, errlen)) != SG_OK) {
@@ -968,7 +968,7 @@ sg_state_suppress_import(SG_STATE *st, const char *region, const char *path,
         || sg_state_account_get(st, txn, region, &acct) != SG_OK) {
         mdb_txn_abort(txn);
         fclose(fp);
-        sg_state_seterr(err, errlen, "region %s is not in the state",
+        sg_seterr(err, errlen, "region %s is not in the state",
                         region != NULL ? region : "(none)");
         return SG_ERR_NOTFOUND;
     }
@@ -1018,7 +1018,7 @@ sg_state_suppress_import(SG_STATE *st, const char *region, const char *path,
         mdb_txn_abort(txn);
         fclose(fp);
         free(raw);
-        sg_state_seterr(err, errlen, "%s: read error", path);
+        sg_seterr(err, errlen, "%s: read error", path);
         return SG_ERR_IO;
     }
     fclose(fp);
@@ -1028,7 +1028,7 @@ sg_state_suppress_import(SG_STATE *st, const char *region, const char *path,
         return mdb_fail(st, txn, rc, err, errlen);
     if ((s = sg_state_account_put(st, txn, region, &acct)) != SG_OK) {
         mdb_txn_abort(txn);
-        sg_state_seterr(err, errlen, "%s: cannot update %s", st->path,
+        sg_seterr(err, errlen, "%s: cannot update %s", st->path,
                         region);
         return s;
     }
@@ -1041,6 +1041,6 @@ bad:
     mdb_txn_abort(txn);
     fclose(fp);
     free(raw);
-    sg_state_seterr(err, errlen, "%s:%lld: %s", path, lineno, why);
+    sg_seterr(err, errlen, "%s:%lld: %s", path, lineno, why);
     return SG_ERR_SYNTAX;
 }
