@@ -157,10 +157,15 @@ CONF
 start_daemons() {
     local dir=$1 listen=$2 i
     MPORT=$(pf_free_port)
-    sg_vg "$milter" -f -c "$dir/sesgate.conf" -p "inet:$MPORT@127.0.0.1" \
+    # Not through the sg_vg function: "$!" of a backgrounded function is
+    # a subshell, and killing it would leave the daemon running.
+    # shellcheck disable=SC2086
+    ${SESGATE_VALGRIND:-} "$milter" -f -c "$dir/sesgate.conf" \
+        -p "inet:$MPORT@127.0.0.1" \
         >"$dir/milter.log" 2>&1 &
     MILTER_PID=$!
-    sg_vg "$policyd" -f -c "$dir/sesgate.conf" -l "$listen" \
+    # shellcheck disable=SC2086
+    ${SESGATE_VALGRIND:-} "$policyd" -f -c "$dir/sesgate.conf" -l "$listen" \
         >"$dir/policyd.log" 2>&1 &
     POLICYD_PID=$!
     pf_wait_port "$MPORT" || { cat "$dir/milter.log"; return 1; }
