@@ -14,7 +14,9 @@
  * opened read-only, and the quota engine (quota_backend) is only
  * peeked at, so a region whose quota or rate is spent shows SES's
  * deferral. When the quota counters cannot be opened, check warns and
- * falls back to the snapshot's figures.
+ * falls back to the snapshot's figures. With aws_account_id set, the
+ * identity-owner policies (R8) are evaluated for --principal, or for
+ * the principal the delegations file maps --sasl-user/--client-addr to.
  */
 
 /* System headers. */
@@ -33,6 +35,7 @@
 #include "region.h"
 #include "state.h"
 #include "quota.h"
+#include "authz.h"
 #include "decide.h"
 #include "ctl.h"
 
@@ -46,8 +49,9 @@ check_usage(FILE *fp)
             "           [--header-from VALUE] [--sender VALUE] "
             "[--return-path VALUE]\n"
             "           [--sasl-user USER] [--client-addr IP] "
-            "[--region R]\n"
-            "           [--size BYTES] [--configuration-set NAME]\n"
+            "[--principal P]\n"
+            "           [--region R] [--size BYTES] "
+            "[--configuration-set NAME]\n"
             "\n"
             "Dry run of the decision for one message, without consuming\n"
             "quota (the quota counters are only peeked at, so a spent\n"
@@ -59,6 +63,11 @@ check_usage(FILE *fp)
             "bob@example.com'\n"
             "Without --region the region comes from sender_region_map\n"
             "and default_region.\n"
+            "With aws_account_id set, the identity policies of this\n"
+            "account's sender identities are evaluated (R8) for the\n"
+            "principal given by --principal (account id or IAM ARN) or\n"
+            "mapped from --sasl-user / --client-addr by the delegations\n"
+            "file's principal lines; --client-addr is aws:SourceIp.\n"
             "\n"
             "Output: one 'rcpt ADDR: VERDICT' line per recipient, then\n"
             "'message: VERDICT', then explanations starting with '#'.\n"
@@ -187,7 +196,8 @@ int
 ctl_cmd_check(struct ctl_ctx *ctx, int argc, char **argv)
 {
     enum { OPT_FROM = 256, OPT_RCPT, OPT_HFROM, OPT_SENDER, OPT_RPATH,
-           OPT_SASL, OPT_CLIENT, OPT_REGION, OPT_SIZE, OPT_CSET };
+           OPT_SASL, OPT_CLIENT, OPT_REGION, OPT_SIZE, OPT_CSET,
+           OPT_PRINCIPAL };
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
         { "from", required_argument, NULL, OPT_FROM },
@@ -200,6 +210,7 @@ ctl_cmd_check(struct ctl_ctx *ctx, int argc, char **argv)
         { "region", required_argument, NULL, OPT_REGION },
         { "size", required_argument, NULL, OPT_SIZE },
         { "configuration-set", required_argument, NULL, OPT_CSET },
+        { "principal", required_argument, NULL, OPT_PRINCIPAL },
         { NULL, 0, NULL, 0 }
     };
     struct sg_decision d;
@@ -265,6 +276,16 @@ ctl_cmd_check(struct ctl_ctx *ctx, int argc, char **argv)
         case OPT_CSET:
             msg.config_set = optarg;
             break;
+        case OPT_PRINCIPAL:
+            if (!sg_authz_is_account_id(optarg)
+                && strncmp(optarg, "arn:", 4) != 0) {
+                free(rcpts);
+                return ctl_usage_error("check", "bad --principal '%s': "
+                                       "expected an account id or an ARN",
+                                       optarg);
+            }
+            msg.principal = optarg;
+            break;
         default:
             free(rcpts);
             return ctl_option_error("check", ch, argv);
@@ -295,6 +316,9 @@ ctl_cmd_check(struct ctl_ctx *ctx, int argc, char **argv)
 
     if ((status = ctl_load_conf(ctx)) != 0)
         goto out;
+    if (msg.principal != NULL && ctx->conf->aws_account_id[0] == '\0')
+        ctl_error("warning: aws_account_id is not set: identity policies "
+                  "are not evaluated for --principal");
     if ((status = ctl_open_state(ctx, SG_STATE_RDONLY, &st)) != 0)
         goto out;
     if ((snap = sg_snap_new(st)) == NULL) {

@@ -324,6 +324,27 @@ principal_account(const char *p, char *buf, size_t size)
         buf[0] = '\0';
 }
 
+/* sg_authz_principal_account - the AWS account of a principal */
+char *
+sg_authz_principal_account(const char *p, char *buf, size_t size)
+{
+    if (buf == NULL || size == 0)
+        return buf;
+    if (p == NULL) {
+        buf[0] = '\0';
+        return buf;
+    }
+    principal_account(p, buf, size);
+    return buf;
+}
+
+/* sg_authz_is_account_id - exactly 12 decimal digits */
+int
+sg_authz_is_account_id(const char *s)
+{
+    return s != NULL && is_account_id(s);
+}
+
 /* sg_authz_denied_text_buf - SES's access-denied text */
 char *
 sg_authz_denied_text_buf(const char *user, const char *arn, char *buf,
@@ -1372,6 +1393,13 @@ deleg_line(SG_DELEG *dl, char *line, int lineno, const char *name,
                      "account id or an ARN", name, lineno, b);
             return -1;
         }
+        if (strncmp(a, "client:", 7) == 0
+            && sg_authz_ip_in("0.0.0.0", a + 7) < 0) {
+            snprintf(err, errlen, "%s:%d: %.80s: expected client:ADDRESS "
+                     "or client:ADDRESS/BITS (IPv4 or IPv6)", name, lineno,
+                     a);
+            return -1;
+        }
         pp = &dl->prins[dl->nprins++];
         pp->user = a;
         pp->principal = b;
@@ -1651,4 +1679,33 @@ sg_deleg_principal(const SG_DELEG *dl, const char *sasl_user)
         if (strcmp(dl->prins[i].user, sasl_user) == 0)
             return dl->prins[i].principal;
     return NULL;
+}
+
+/* sg_deleg_principal_for - the principal of a SASL user or client */
+const char *
+sg_deleg_principal_for(const SG_DELEG *dl, const char *sasl_user,
+                       const char *client_addr)
+{
+    const char *p;
+    size_t i;
+
+    if (dl == NULL)
+        return NULL;
+    if (sasl_user != NULL && sasl_user[0] != '\0'
+        && (p = sg_deleg_principal(dl, sasl_user)) != NULL)
+        return p;
+    if (client_addr == NULL || client_addr[0] == '\0')
+        return NULL;
+    for (i = 0; i < dl->nprins; i++)
+        if (strncmp(dl->prins[i].user, "client:", 7) == 0
+            && sg_authz_ip_in(client_addr, dl->prins[i].user + 7) > 0)
+            return dl->prins[i].principal;
+    return NULL;
+}
+
+/* sg_deleg_nprincipals - number of principal lines */
+size_t
+sg_deleg_nprincipals(const SG_DELEG *dl)
+{
+    return dl != NULL ? dl->nprins : 0;
 }

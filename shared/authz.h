@@ -57,6 +57,7 @@
  *      delegate ARN WHO [covers=LIST] [owner=production|sandbox]
  *               [user=USERARN]
  *      principal SASLUSER PRINCIPAL
+ *      principal client:CIDR PRINCIPAL
  *
  *    ARN is arn:aws:ses:REGION:ACCOUNT:identity/NAME (a domain or an
  *    address). WHO is a comma-separated list of "sasl:USER" (SASL login
@@ -69,8 +70,12 @@
  *    sandbox status in that region (default: the config parameter
  *    delegation_owner_production). user= is the delegate's IAM user ARN
  *    for SES's access-denied text (default: "sasl:USER" of the message).
- *    A "principal" line maps a SASL user to the IAM principal (account
- *    id or ARN) that identity-owner policies are evaluated for.
+ *    A "principal" line maps a SASL user, or SMTP clients whose address
+ *    is in CIDR ("client:192.0.2.0/24", "client:2001:db8::1"), to the
+ *    IAM principal (account id or ARN) that identity-owner policies are
+ *    evaluated for (sg_decide_owner_policy, decide.h). A SASL user's
+ *    line wins over client lines; of client lines the first that
+ *    contains the address.
  *    The file is bounded: SG_DELEG_FILE_MAX bytes, SG_DELEG_MAX entries.
  */
 #ifndef SG_AUTHZ_H
@@ -293,5 +298,34 @@ extern const struct sg_deleg_entry *sg_deleg_find(const SG_DELEG *dl,
  */
 extern const char *sg_deleg_principal(const SG_DELEG *dl,
                                       const char *sasl_user);
+
+/*
+ * sg_deleg_principal_for - the principal of a message: the SASL user's
+ *   "principal" line, else the first "principal client:CIDR" line whose
+ *   block holds client_addr
+ *
+ * Parameters: sasl_user, client_addr (either may be NULL or "").
+ * Returns: borrowed string, or NULL when no line maps the message.
+ */
+extern const char *sg_deleg_principal_for(const SG_DELEG *dl,
+                                          const char *sasl_user,
+                                          const char *client_addr);
+
+/* sg_deleg_nprincipals - number of "principal" lines */
+extern size_t sg_deleg_nprincipals(const SG_DELEG *dl);
+
+/*
+ * sg_authz_principal_account - the AWS account of a principal: an
+ *   account id itself, or the account field of an IAM/STS ARN
+ *   (arn:aws:iam::ACCOUNT:user/NAME, arn:aws:sts::ACCOUNT:assumed-role/
+ *   ROLE/SESSION, arn:aws:iam::ACCOUNT:root)
+ *
+ * Returns: buf, "" when p names no account.
+ */
+extern char *sg_authz_principal_account(const char *p, char *buf,
+                                        size_t size);
+
+/* sg_authz_is_account_id - exactly 12 decimal digits: 1, else 0 */
+extern int sg_authz_is_account_id(const char *s);
 
 #endif /* SG_AUTHZ_H */

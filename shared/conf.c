@@ -315,6 +315,14 @@ check_str(size_t i, const char *value, const struct conf_src *src,
                 where(src, at, sizeof(at)), name, q);
         return -1;
     }
+    if (strcmp(name, "aws_account_id") == 0 && *value != '\0'
+        && (strlen(value) != 12
+            || strspn(value, "0123456789") != 12)) {
+        sg_seterr(err, errlen, "%s%s: '%s' is not a 12-digit AWS account "
+                "id", where(src, at, sizeof(at)), name,
+                quote(value, q, sizeof(q)));
+        return -1;
+    }
     if (strcmp(name, "api_endpoint") == 0
         && strncasecmp(value, "http://", 7) != 0
         && strncasecmp(value, "https://", 8) != 0) {

@@ -109,6 +109,8 @@ SG_CONF_PARAM(delegations, STR, "", 0, 0,
     "file of other accounts' identities this site may send as (R8); empty: none")
 SG_CONF_PARAM(delegation_owner_production, BOOL, "no", 0, 0,
     "owners of delegated identities are out of the sandbox unless owner= says")
+SG_CONF_PARAM(aws_account_id, STR, "", 0, 0,
+    "12-digit account owning the identities; set: live identity policies (R8)")
 SG_CONF_PARAM(sasl_passwd, STR, "", 0, 0,
     "Postfix SASL password file that sesgatectl lint checks (R9); empty: none")
 SG_CONF_PARAM(metrics_listen, STR, "", 0, 0,

@@ -575,13 +575,18 @@ rcpt_checks(const SG_CONF *conf, SG_SNAP *snap,
     return SG_OK;
 }
 
-/* sg_decide_rcpt - checks at RCPT TO */
+/*
+ * sg_decide_rcpt - checks at RCPT TO. The daily quota is left to the
+ *   quota engine (sg_decide_reserve), which the daemons call next: a
+ *   pre-check against the snapshot's SentLast24Hours here would keep
+ *   deferring after syncs stop, when that figure has aged out.
+ */
 SG_STATUS
 sg_decide_rcpt(const SG_CONF *conf, SG_SNAP *snap,
                const struct sg_region *region, const char *rcpt,
                size_t index, long long reserved, struct sg_verdict *v)
 {
-    return rcpt_checks(conf, snap, region, rcpt, index, reserved, 1, 0, v);
+    return rcpt_checks(conf, snap, region, rcpt, index, reserved, 0, 0, v);
 }
 
 /* sg_decide_rcpt_ex - checks at RCPT TO; the owner's sandbox too */
@@ -591,7 +596,7 @@ sg_decide_rcpt_ex(const SG_CONF *conf, SG_SNAP *snap,
                   size_t index, long long reserved, int owner_sandbox,
                   struct sg_verdict *v)
 {
-    return rcpt_checks(conf, snap, region, rcpt, index, reserved, 1,
+    return rcpt_checks(conf, snap, region, rcpt, index, reserved, 0,
                        owner_sandbox, v);
 }
 
@@ -1180,6 +1185,301 @@ out:
     return st;
 }
 
+/* ---- Identity-owner policies (R8). ---- */
+
+/* owner_display - a display name as ses:FromDisplayName: the quotes of
+ * quoted strings and their backslash escapes removed, white space
+ * trimmed (encoded words stay as written) */
+static void
+owner_display(const char *raw, char *buf, size_t size)
+{
+    const char *p = raw;
+    size_t n = 0;
+    int quoted = 0;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    for (; *p != '\0' && n + 1 < size; p++) {
+        if (*p == '"') {
+            quoted = !quoted;
+            continue;
+        }
+        if (quoted && *p == '\\' && p[1] != '\0')
+            p++;
+        buf[n++] = *p;
+    }
+    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+        n--;
+    buf[n] = '\0';
+}
+
+/* owner_mapped - the principal given or mapped, NULL if none */
+static const char *
+owner_mapped(const struct sg_owner_ctx *oc)
+{
+    if (oc->principal != NULL && oc->principal[0] != '\0')
+        return oc->principal;
+    return sg_deleg_principal_for(oc->dl, oc->sasl_user, oc->client_addr);
+}
+
+/* owner_is_self - the principal belongs to the account that owns the
+ * identities */
+static int
+owner_is_self(const SG_CONF *conf, const char *principal)
+{
+    char acct[16];
+
+    sg_authz_principal_account(principal, acct, sizeof(acct));
+    return strcmp(acct, conf->aws_account_id) == 0;
+}
+
+/* sg_decide_owner_principal - whose sending the policies are for */
+const char *
+sg_decide_owner_principal(const SG_CONF *conf,
+                          const struct sg_owner_ctx *oc)
+{
+    const char *p;
+
+    if (conf == NULL || oc == NULL || conf->aws_account_id == NULL
+        || conf->aws_account_id[0] == '\0')
+        return NULL;
+    if ((p = owner_mapped(oc)) == NULL || owner_is_self(conf, p))
+        return NULL;
+    return p;
+}
+
+/* One sender address whose identity is evaluated. */
+struct owner_addr {
+    const char *what;           /* "envelope sender", "From:", ... */
+    const struct sg_addr *a;
+};
+
+/* The identities already evaluated for a message. */
+#define OWNER_IDENT_MAX (SG_HDR_MAX_ADDRS + 2)
+
+/*
+ * owner_one - evaluate the policies of the identity covering one sender
+ *   address; *done is set when the identity was evaluated already or
+ *   is not this account's
+ *
+ * Returns: SG_OK (v refused when denied), SG_ERR_STATE, SG_ERR_NOMEM.
+ */
+static SG_STATUS
+owner_one(const SG_CONF *conf, SG_SNAP *snap,
+          const struct sg_region *region, const struct owner_addr *oa,
+          struct sg_authz_req *req, char (*seen)[SG_ADDR_MAX + 1],
+          size_t *nseen, struct sg_authz_result *res, char *arn,
+          size_t arnsize, int *evaluated, struct sg_verdict *v)
+{
+    struct sg_coverage cov;
+    char *json = NULL;
+    size_t len, i;
+    SG_STATUS st;
+
+    *evaluated = 0;
+    if ((st = sg_identity_covers(snap, region->name, oa->a, &cov))
+        != SG_OK)
+        return st;
+    /* Not this account's verified identity: R2 or a delegation
+     * decides it, not this account's policies. */
+    if (!cov.covered)
+        return SG_OK;
+    for (i = 0; i < *nseen; i++)
+        if (strcmp(seen[i], cov.identity) == 0)
+            return SG_OK;
+    if (*nseen < OWNER_IDENT_MAX)
+        memcpy(seen[(*nseen)++], cov.identity, sizeof(cov.identity));
+    st = sg_snap_identity_json(snap, region->name, cov.identity, &json,
+                               &len);
+    if (st == SG_ERR_NOTFOUND)
+        return SG_OK;
+    if (st != SG_OK)
+        return st;
+    snprintf(arn, arnsize, "arn:%s:ses:%s:%s:identity/%s",
+             region->govcloud ? "aws-us-gov" : "aws", region->name,
+             conf->aws_account_id, cov.identity);
+    req->resource = arn;
+    st = sg_authz_eval_identity(json, len, req, res);
+    free(json);
+    if (st == SG_ERR_SYNTAX) {
+        /* A stored entry that is not an object grants nothing. */
+        memset(res, 0, sizeof(*res));
+        res->statement = -1;
+        snprintf(res->why, sizeof(res->why), "R8: the stored entry of %s "
+                 "is not a JSON object (implicit deny)", cov.identity);
+        sg_authz_denied_text_buf(req->principal, arn, res->text,
+                                 sizeof(res->text));
+    } else if (st != SG_OK) {
+        return st;
+    }
+    *evaluated = 1;
+    if (!res->allowed) {
+        /* SES's own text, nothing added: people search for it. */
+        sg_verdict_set(v, SG_REJECT, 554, "5.7.1", "R8", "%s", res->text);
+        set_why(v, "%.200s; %s %.100s, identity %.100s in %s%s", res->why,
+                oa->what, oa->a->addr, cov.identity, region->name,
+                res->nproblems > 0 ? "; statements with problems skipped "
+                "(see sesgatectl lint)" : "");
+    }
+    return SG_OK;
+}
+
+/* sg_decide_owner_policy - identity-owner sending authorization (R8) */
+SG_STATUS
+sg_decide_owner_policy(const SG_CONF *conf, SG_SNAP *snap,
+                       const struct sg_region *region,
+                       const struct sg_owner_ctx *oc, struct sg_verdict *v)
+{
+    struct sg_authz_req req;
+    struct sg_authz_result *res = NULL;
+    struct sg_addr env, rp, *from = NULL, *rcpt = NULL, *rpa = NULL;
+    struct owner_addr oa;
+    const char **rcpts = NULL;
+    const char *principal;
+    char (*seen)[SG_ADDR_MAX + 1] = NULL;
+    char display[SG_DISPLAY_MAX + 1], arn[SG_AUTHZ_ARN_MAX];
+    char last[SG_VERDICT_WHY_MAX / 2];
+    size_t nfrom = 0, nseen = 0, nrcpt = 0, i, nevaluated = 0;
+    int env_ok = 0, rp_ok = 0, is_null = 0, evaluated = 0;
+    SG_STATUS st = SG_OK;
+
+    sg_verdict_accept(v);
+    if (conf == NULL || region == NULL || oc == NULL)
+        return SG_ERR_USAGE;
+    if (conf->aws_account_id == NULL || conf->aws_account_id[0] == '\0') {
+        set_why(v, "R8: aws_account_id is not set: identity policies are "
+                "not evaluated");
+        return SG_OK;
+    }
+    if ((principal = owner_mapped(oc)) == NULL) {
+        set_why(v, "R8: no principal line maps SASL user %.100s or client "
+                "%.64s: identity policies are not evaluated",
+                oc->sasl_user != NULL && oc->sasl_user[0] != '\0'
+                ? oc->sasl_user : "(none)", oc->client_addr != NULL
+                && oc->client_addr[0] != '\0' ? oc->client_addr : "(none)");
+        return SG_OK;
+    }
+    if (owner_is_self(conf, principal)) {
+        set_why(v, "R8: %.200s belongs to the owner account %s: SES "
+                "evaluates no sending authorization policy for it",
+                principal, conf->aws_account_id);
+        return SG_OK;
+    }
+
+    if ((from = calloc(SG_HDR_MAX_ADDRS, sizeof(*from))) == NULL
+        || (res = malloc(sizeof(*res))) == NULL
+        || (seen = calloc(OWNER_IDENT_MAX, sizeof(*seen))) == NULL
+        || (oc->nrcpt > 0
+            && ((rcpt = calloc(oc->nrcpt, sizeof(*rcpt))) == NULL
+                || (rcpts = calloc(oc->nrcpt, sizeof(*rcpts))) == NULL))) {
+        st = SG_ERR_NOMEM;
+        goto out;
+    }
+    /* ses:Recipients: the bare addresses; one that does not parse was
+     * refused at RCPT already. */
+    for (i = 0; i < oc->nrcpt; i++) {
+        if (oc->rcpts[i] != NULL
+            && sg_addr_parse_path(oc->rcpts[i], &rcpt[nrcpt], NULL)
+            == SG_ADDR_OK) {
+            rcpts[nrcpt] = rcpt[nrcpt].addr;
+            nrcpt++;
+        }
+    }
+    env_ok = oc->sender != NULL
+             && sg_addr_parse_path(oc->sender, &env, &is_null)
+             == SG_ADDR_OK && !is_null;
+    if (oc->hdr_from != NULL
+        && sg_addr_parse_header(oc->hdr_from, strlen(oc->hdr_from), from,
+                                SG_HDR_MAX_ADDRS, &nfrom) != SG_ADDR_OK)
+        nfrom = 0;
+    if (oc->hdr_return_path != NULL) {
+        size_t n = 0;
+
+        if ((rpa = calloc(SG_HDR_MAX_ADDRS, sizeof(*rpa))) == NULL) {
+            st = SG_ERR_NOMEM;
+            goto out;
+        }
+        if (sg_addr_parse_header(oc->hdr_return_path,
+                                 strlen(oc->hdr_return_path), rpa,
+                                 SG_HDR_MAX_ADDRS, &n) == SG_ADDR_OK
+            && n > 0) {
+            rp = rpa[0];
+            rp_ok = 1;
+        }
+    }
+
+    memset(&req, 0, sizeof(req));
+    req.principal = principal;
+    req.recipients = rcpts;
+    req.nrecipients = nrcpt;
+    req.source_ip = oc->client_addr;
+    req.now = oc->now;
+    display[0] = '\0';
+    if (nfrom > 0) {
+        req.from_address = from[0].addr;
+        owner_display(from[0].display, display, sizeof(display));
+    } else if (env_ok) {
+        req.from_address = env.addr;
+    }
+    req.from_display = display;
+    req.feedback_address = rp_ok ? rp.addr : env_ok ? env.addr : NULL;
+
+    last[0] = '\0';
+    /* SES's order: Source, From, Return-Path. */
+    if (env_ok) {
+        oa.what = "envelope sender";
+        oa.a = &env;
+        if ((st = owner_one(conf, snap, region, &oa, &req, seen, &nseen,
+                            res, arn, sizeof(arn), &evaluated, v)) != SG_OK
+            || v->action != SG_ACCEPT)
+            goto out;
+        if (evaluated) {
+            nevaluated++;
+            snprintf(last, sizeof(last), "%s", res->why);
+        }
+    }
+    for (i = 0; i < nfrom; i++) {
+        oa.what = "From:";
+        oa.a = &from[i];
+        if ((st = owner_one(conf, snap, region, &oa, &req, seen, &nseen,
+                            res, arn, sizeof(arn), &evaluated, v)) != SG_OK
+            || v->action != SG_ACCEPT)
+            goto out;
+        if (evaluated) {
+            nevaluated++;
+            snprintf(last, sizeof(last), "%s", res->why);
+        }
+    }
+    if (rp_ok) {
+        oa.what = "Return-Path:";
+        oa.a = &rp;
+        if ((st = owner_one(conf, snap, region, &oa, &req, seen, &nseen,
+                            res, arn, sizeof(arn), &evaluated, v)) != SG_OK
+            || v->action != SG_ACCEPT)
+            goto out;
+        if (evaluated) {
+            nevaluated++;
+            snprintf(last, sizeof(last), "%s", res->why);
+        }
+    }
+    if (nevaluated == 0)
+        set_why(v, "R8: no identity of account %s covers the senders in "
+                "%s: no policy to evaluate for %.150s",
+                conf->aws_account_id, region->name, principal);
+    else
+        set_why(v, "R8: %.150s may send as %zu identit%s of %s in %s (%s)",
+                principal, nevaluated, nevaluated == 1 ? "y" : "ies",
+                conf->aws_account_id, region->name, last);
+out:
+    free(from);
+    free(rpa);
+    free(res);
+    free(seen);
+    free(rcpt);
+    free(rcpts);
+    return st;
+}
+
 /* sg_decide - decide a whole message */
 SG_STATUS
 sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
@@ -1194,7 +1494,7 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
     enum sg_quota_deny deny = SG_QUOTA_OK;
     struct sg_deleg_ctx dc;
     struct sg_deleg_use use;
-    struct sg_verdict dv;
+    struct sg_verdict dv, ov;
     SG_DELEG *own_dl = NULL;
     char derr[512];
     SG_STATUS st;
@@ -1318,6 +1618,43 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
         if (zv.action != SG_ACCEPT)
             out->message = zv;
     }
+    /* Identity-owner policies (R8), for the recipients to be relayed,
+     * as the milter evaluates them at the end of the headers. */
+    ov.explain = out->message.explain;
+    sg_verdict_accept(&ov);
+    if (out->message.action == SG_ACCEPT && accepted > 0) {
+        struct sg_owner_ctx oc;
+        const char **rl;
+        size_t nrl = 0;
+
+        if ((rl = calloc(accepted, sizeof(*rl))) == NULL) {
+            st = SG_ERR_NOMEM;
+            goto fail;
+        }
+        for (i = 0; i < msg->nrcpt && nrl < accepted; i++)
+            if (out->rcpt[i].action == SG_ACCEPT)
+                rl[nrl++] = msg->rcpts[i];
+        memset(&oc, 0, sizeof(oc));
+        oc.dl = dc.dl;
+        oc.principal = msg->principal;
+        oc.sasl_user = msg->sasl_user;
+        oc.client_addr = msg->client_addr;
+        oc.sender = msg->env_from;
+        oc.hdr_from = msg->hdr_from;
+        oc.hdr_return_path = msg->hdr_return_path;
+        oc.rcpts = rl;
+        oc.nrcpt = nrl;
+        oc.now = msg->now;
+        st = sg_decide_owner_policy(conf, snap, region, &oc, &ov);
+        free(rl);
+        if (st != SG_OK)
+            goto fail;
+        if (ov.action != SG_ACCEPT)
+            out->message = ov;
+        /* Explain it only where a principal is involved. */
+        if (owner_mapped(&oc) == NULL)
+            ov.why[0] = '\0';
+    }
     if (out->message.action == SG_ACCEPT && accepted == 0) {
         if (first_defer != NULL)
             out->message = *first_defer;
@@ -1333,10 +1670,11 @@ sg_decide(const SG_CONF *conf, SG_SNAP *snap, const struct sg_msg *msg,
     out->relayed = out->message.action == SG_ACCEPT ? (int)accepted : 0;
     if (out->message.action == SG_ACCEPT && out->message.explain)
         snprintf(out->message.why, sizeof(out->message.why),
-                 "relayed to %zu of %zu recipients in %s%s", accepted,
-                 msg->nrcpt, region->name, use.source != NULL
+                 "relayed to %zu of %zu recipients in %s%s%s%.250s",
+                 accepted, msg->nrcpt, region->name, use.source != NULL
                  || use.from != NULL || use.rpath != NULL
-                 ? " (with delegated identities, R8)" : "");
+                 ? " (with delegated identities, R8)" : "",
+                 ov.why[0] != '\0' ? "; " : "", ov.why);
     sg_deleg_free(own_dl);
     return SG_OK;
 

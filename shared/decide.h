@@ -16,7 +16,8 @@
  *   sg_decide_sender     R1,R4,R2  region known, sending not paused,
  *                              envelope sender ASCII and verified
  *   sg_decide_rcpt       R4,R3,R5  recipient count, syntax, sandbox,
- *                              suppression, daily quota pre-check
+ *                              suppression (the daily quota is the
+ *                              quota engine's: sg_decide_reserve)
  *   sg_decide_headers    R2,R11    From/Sender/Return-Path identities
  *                              (listed together with the envelope
  *                              sender, as SES lists them), configuration
@@ -26,6 +27,10 @@
  *   sg_decide_tags       R11  X-SES-MESSAGE-TAGS syntax
  *   sg_decide_delegation R8   delegated identities (delegations file):
  *                              usable only in the region of their ARN
+ *   sg_decide_owner_policy R8  identity-owner sending authorization:
+ *                              the policies of this account's identities
+ *                              evaluated for the principal a SASL user
+ *                              or client is mapped to
  *   sg_decide_sender_ex, sg_decide_rcpt_ex, sg_decide_headers_ex
  *                              the same stages aware of delegations:
  *                              a delegated identity counts as verified
@@ -70,6 +75,9 @@
  *   R8     554 5.7.1 Access denied: User USERARN is not authorized to
  *          perform ses:SendRawEmail on resource ARN (identity in region
  *          us-east-1, message relayed to region eu-west-1)
+ *   R8     554 5.7.1 Access denied: User PRINCIPAL is not authorized to
+ *          perform ses:SendRawEmail on resource ARN (an identity owner's
+ *          policy refuses a mapped principal: SES's text, nothing added)
  * Accept: 250 2.0.0 with an explanation in why.
  */
 #ifndef SG_DECIDE_H
@@ -110,6 +118,10 @@ struct sg_msg {
     const SG_DELEG *deleg;      /* delegations (R8), or NULL: loaded
                                  * from conf->delegations for this call
                                  * (daemons load it once and set it) */
+    const char *principal;      /* the IAM principal sending (account id
+                                 * or ARN) for identity-owner policies,
+                                 * or NULL: from the delegations file's
+                                 * principal lines (SASL user, client) */
 };
 
 /* The decision about a whole message. */
@@ -174,8 +186,9 @@ extern SG_STATUS sg_decide_sender(const SG_CONF *conf, SG_SNAP *snap,
  * Parameters: index, the number of recipients already accepted for
  *   this message (0 for the first); the one past max_recipients gets
  *   452 4.5.3. reserved, the number of quota units (non-simulator
- *   recipients) already counted for this message; used by the daily
- *   quota pre-check.
+ *   recipients) already counted for this message (kept for the
+ *   callers; the daily quota is checked by sg_decide_reserve, not
+ *   here).
  */
 extern SG_STATUS sg_decide_rcpt(const SG_CONF *conf, SG_SNAP *snap,
                                 const struct sg_region *region,
@@ -385,6 +398,74 @@ extern SG_STATUS sg_decide_rcpt_ex(const SG_CONF *conf, SG_SNAP *snap,
                                    const char *rcpt, size_t index,
                                    long long reserved, int owner_sandbox,
                                    struct sg_verdict *v);
+
+/* Who sends what, for identity-owner policies (R8). */
+struct sg_owner_ctx {
+    const SG_DELEG *dl;         /* principal lines, or NULL */
+    const char *principal;      /* explicit principal, or NULL: mapped
+                                 * from dl by sasl_user / client_addr */
+    const char *sasl_user;      /* SASL login or NULL */
+    const char *client_addr;    /* SMTP client IP or NULL: aws:SourceIp
+                                 * and "principal client:CIDR" lines */
+    const char *sender;         /* envelope sender path (MAIL FROM) */
+    const char *hdr_from;       /* raw From: value, NULL when unknown
+                                 * (the policy daemon): the envelope
+                                 * sender stands for it */
+    const char *hdr_return_path; /* raw Return-Path:, NULL absent */
+    const char *const *rcpts;   /* the recipients to be relayed (paths,
+                                 * "<a@b>" or "a@b"): ses:Recipients */
+    size_t nrcpt;
+    long long now;              /* aws:CurrentTime; 0: time(NULL) */
+};
+
+/*
+ * sg_decide_owner_principal - the principal whose sending this site's
+ *   identity policies are evaluated for, or NULL when
+ *   sg_decide_owner_policy would not evaluate anything: aws_account_id
+ *   is not set, no principal is given or mapped (SASL user's principal
+ *   line, else a "principal client:CIDR" line holding client_addr), or
+ *   the principal belongs to aws_account_id (the owner: SES evaluates
+ *   no sending authorization policy for the identity owner's own
+ *   principals)
+ *
+ * A cheap test for the daemons (no state read): collect the recipient
+ * list only when it is not NULL. Returns: borrowed string or NULL.
+ */
+extern const char *sg_decide_owner_principal(const SG_CONF *conf,
+                                             const struct sg_owner_ctx *oc);
+
+/*
+ * sg_decide_owner_policy - identity-owner sending authorization (R8)
+ *
+ * For a principal of another account (sg_decide_owner_principal), each
+ * identity of this account that covers one of the message's sender
+ * addresses in the region - the envelope sender (SES's Source), every
+ * From: mailbox, the Return-Path: - is one resource,
+ * arn:PARTITION:ses:REGION:aws_account_id:identity/NAME, and its
+ * synced Policies are evaluated (authz.h: explicit Deny wins, no Allow
+ * is an implicit deny; a statement with an unknown operator or key does
+ * not apply) for ses:SendRawEmail with ses:FromAddress (first From:
+ * mailbox, else the envelope sender), ses:FromDisplayName,
+ * ses:FeedbackAddress (Return-Path:, else the envelope sender),
+ * ses:Recipients = oc->rcpts, ses:ApiVersion "2", aws:SourceIp =
+ * client_addr, aws:CurrentTime = now. Addresses no identity of this
+ * account covers (unverified: R2's business; or another account's,
+ * delegated) are not evaluated.
+ *
+ * Verdict: accept, or the first refusal:
+ *   554 5.7.1 Access denied: User PRINCIPAL is not authorized to
+ *   perform ses:SendRawEmail on resource ARN
+ * with rule "R8"; why names the policy and statement (or "no statement
+ * allows") and the problems of skipped statements.
+ *
+ * Parameters: conf, snap (begun), region; oc; v, filled in.
+ * Returns: SG_OK (see *v), SG_ERR_NOMEM, or SG_ERR_STATE (apply
+ *   on_state_error). Thread-safety: safe with one snap per thread.
+ */
+extern SG_STATUS sg_decide_owner_policy(const SG_CONF *conf, SG_SNAP *snap,
+                                        const struct sg_region *region,
+                                        const struct sg_owner_ctx *oc,
+                                        struct sg_verdict *v);
 
 /*
  * sg_verdict_set - fill in a verdict (for the stage functions and the
