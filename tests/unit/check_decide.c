@@ -391,12 +391,12 @@ START_TEST(stages)
     ck_assert_int_eq(sg_decide_rcpt(conf, snap, r, "<x@y.test>", 0, 1, &v),
                      SG_OK);
     ck_assert_int_eq(v.code, 250);
-    /* 49998 sent + 2 reserved: the next one is over. */
+    /* 49998 sent + 2 reserved: over by the snapshot's figure, but the
+     * stage leaves the daily quota to the engine (sg_decide_reserve,
+     * test quota_engine), which ages a stale SentLast24Hours out. */
     ck_assert_int_eq(sg_decide_rcpt(conf, snap, r, "<x@y.test>", 2, 2, &v),
                      SG_OK);
-    ck_assert_int_eq(v.code, 454);
-    ck_assert_str_eq(v.text,
-                     "Throttling failure: Daily message quota exceeded.");
+    ck_assert_int_eq(v.code, 250);
     /* Simulator recipients do not count toward the daily quota. */
     ck_assert_int_eq(sg_decide_rcpt(conf, snap, r,
                                     "success@simulator.amazonses.com", 2,
