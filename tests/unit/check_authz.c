@@ -919,6 +919,412 @@ START_TEST(test_decide_r6)
 }
 END_TEST
 
+/* ---- Identity-owner policies in the decision (R8). ---- */
+
+#define OWNER "111122223333"
+#define OARN "arn:aws:ses:us-east-1:" OWNER ":identity/"
+#define OPOL(body) "\"" body "\""
+
+/* The owner's state: example.com with three policies, other.example
+ * without, dated.example allowed until 2027. Policy texts are JSON
+ * strings inside the snapshot, so their quotes are escaped twice. */
+static const char owner_snapshot[] =
+    "{\"sesgate_state\": 1, \"regions\": {\"us-east-1\": {"
+    "\"account\": {\"ProductionAccessEnabled\": true, "
+    "\"SendingEnabled\": true, \"SendQuota\": {\"Max24HourSend\": 50000, "
+    "\"MaxSendRate\": 14, \"SentLast24Hours\": 0}},"
+    "\"identities\": ["
+    "{\"IdentityName\": \"example.com\", \"IdentityType\": \"DOMAIN\", "
+    "\"VerificationStatus\": \"SUCCESS\", \"SendingEnabled\": true, "
+    "\"Policies\": {"
+    "\"app\": " OPOL("{\\\"Statement\\\": [{\\\"Sid\\\": \\\"app\\\", "
+    "\\\"Effect\\\": \\\"Allow\\\", \\\"Principal\\\": {\\\"AWS\\\": "
+    "\\\"444455556666\\\"}, \\\"Action\\\": \\\"ses:SendRawEmail\\\", "
+    "\\\"Resource\\\": \\\"" OARN "example.com\\\", \\\"Condition\\\": {"
+    "\\\"ForAllValues:StringLike\\\": {\\\"ses:Recipients\\\": "
+    "[\\\"*@example.com\\\", \\\"*@example.net\\\"]}, "
+    "\\\"IpAddress\\\": {\\\"aws:SourceIp\\\": \\\"192.0.2.0/24\\\"}, "
+    "\\\"StringEquals\\\": {\\\"ses:ApiVersion\\\": \\\"2\\\"}}}]}") ", "
+    "\"block\": " OPOL("{\\\"Statement\\\": [{\\\"Sid\\\": \\\"noblocked\\\", "
+    "\\\"Effect\\\": \\\"Deny\\\", \\\"Principal\\\": {\\\"AWS\\\": "
+    "\\\"arn:aws:iam::444455556666:user/blocked\\\"}, \\\"Action\\\": "
+    "\\\"ses:Send*\\\", \\\"Resource\\\": \\\"*\\\"}]}") ", "
+    "\"weird\": " OPOL("{\\\"Statement\\\": [{\\\"Effect\\\": \\\"Allow\\\", "
+    "\\\"Principal\\\": {\\\"AWS\\\": \\\"777788889999\\\"}, "
+    "\\\"Action\\\": \\\"ses:SendRawEmail\\\", \\\"Resource\\\": \\\"*\\\", "
+    "\\\"Condition\\\": {\\\"StringSortOf\\\": {\\\"ses:FromAddress\\\": "
+    "\\\"*\\\"}}}]}") "}},"
+    "{\"IdentityName\": \"other.example\", \"IdentityType\": \"DOMAIN\", "
+    "\"VerificationStatus\": \"SUCCESS\", \"SendingEnabled\": true},"
+    "{\"IdentityName\": \"dated.example\", \"IdentityType\": \"DOMAIN\", "
+    "\"VerificationStatus\": \"SUCCESS\", \"SendingEnabled\": true, "
+    "\"Policies\": {\"until2027\": " OPOL("{\\\"Statement\\\": [{"
+    "\\\"Effect\\\": \\\"Allow\\\", \\\"Principal\\\": \\\"*\\\", "
+    "\\\"Action\\\": \\\"ses:SendRawEmail\\\", \\\"Resource\\\": \\\""
+    OARN "dated.example\\\", \\\"Condition\\\": {\\\"DateLessThan\\\": "
+    "{\\\"aws:CurrentTime\\\": \\\"2027-01-01T00:00:00Z\\\"}, "
+    "\\\"StringEquals\\\": {\\\"ses:FromDisplayName\\\": "
+    "\\\"News Desk\\\"}}}]}") "}}"
+    "]}}}";
+
+static const char owner_deleg[] =
+    "principal app 444455556666\n"
+    "principal blocked arn:aws:iam::444455556666:user/blocked\n"
+    "principal self arn:aws:iam::" OWNER ":user/relay\n"
+    "principal weird 777788889999\n"
+    "principal client:198.51.100.0/24 444455556666\n"
+    "principal client:2001:db8::/32 arn:aws:iam::444455556666:user/v6\n";
+
+static char *otmp;
+static SG_CONF *oconf;
+static SG_CONF *oconf_noacct;
+static SG_STATE *ostate;
+static SG_SNAP *osnap;
+static SG_DELEG *odl;
+
+/* osetup - the owner's store, a config with aws_account_id and one
+ * without */
+static void
+osetup(void)
+{
+    char path[4096], cbuf[8400], err[1024];
+    FILE *fp;
+    int n;
+
+    otmp = sg_test_tmpdir();
+    ck_assert_ptr_nonnull(otmp);
+    snprintf(path, sizeof(path), "%s/delegations", otmp);
+    fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs(owner_deleg, fp);
+    fclose(fp);
+    n = snprintf(cbuf, sizeof(cbuf), "default_region = us-east-1\n"
+                 "state_dir = %s\ndelegations = %s\n"
+                 "aws_account_id = " OWNER "\n", otmp, path);
+    oconf = sg_conf_load_buf("owner.conf", cbuf, (size_t)n, err,
+                             sizeof(err));
+    ck_assert_msg(oconf != NULL, "config: %s", err);
+    n = snprintf(cbuf, sizeof(cbuf), "default_region = us-east-1\n"
+                 "state_dir = %s\ndelegations = %s\n", otmp, path);
+    oconf_noacct = sg_conf_load_buf("owner2.conf", cbuf, (size_t)n, err,
+                                    sizeof(err));
+    ck_assert_msg(oconf_noacct != NULL, "config: %s", err);
+    odl = sg_deleg_load(path, err, sizeof(err));
+    ck_assert_msg(odl != NULL, "delegations: %s", err);
+    ostate = sg_state_open(otmp, SG_STATE_CREATE, 64 << 20, err,
+                           sizeof(err));
+    ck_assert_msg(ostate != NULL, "open: %s", err);
+    ck_assert_msg(sg_state_import_buf(ostate, "owner.json", owner_snapshot,
+                                      sizeof(owner_snapshot) - 1, err,
+                                      sizeof(err)) == SG_OK,
+                  "import: %s", err);
+    osnap = sg_snap_new(ostate);
+    ck_assert_ptr_nonnull(osnap);
+    ck_assert_int_eq(sg_snap_begin(osnap), SG_OK);
+}
+
+/* oteardown - remove what osetup made */
+static void
+oteardown(void)
+{
+    sg_snap_free(osnap);
+    sg_state_close(ostate);
+    sg_deleg_free(odl);
+    sg_conf_free(oconf);
+    sg_conf_free(oconf_noacct);
+    sg_test_rmtree(otmp);
+    free(otmp);
+}
+
+#define DENIED(user, ident) \
+    "Access denied: User " user " is not authorized to perform " \
+    "ses:SendRawEmail on resource " OARN ident
+
+/* One message through sg_decide_owner_policy. */
+struct owner_case {
+    const char *name;
+    const char *sasl;
+    const char *client;
+    const char *sender;
+    const char *hdr_from;
+    const char *hdr_rp;
+    const char *rcpts;          /* comma-separated */
+    long long now;
+    int want_code;
+    const char *want_text;      /* exact when refused */
+    const char *want_why;       /* in why */
+};
+
+static const struct owner_case ocases[] = {
+    {"allowed: account principal, recipients and IP in the condition",
+     "app", "192.0.2.5", "<a@example.com>", "a@example.com", NULL,
+     "x@example.com,y@example.net", 0, 250, "",
+     "may send as 1 identity"},
+    {"ForAllValues: one recipient outside the list", "app", "192.0.2.5",
+     "<a@example.com>", "a@example.com", NULL,
+     "x@example.com,z@example.org", 0, 554,
+     DENIED("arn:aws:iam::444455556666:root", "example.com"),
+     "no statement of 3 policies allows"},
+    {"ses:Recipients in normal form: the domain in lower case", "app",
+     "192.0.2.5", "<a@example.com>", NULL, NULL, "x@EXAMPLE.com", 0, 250,
+     "", "allowed by policy app statement 0 (Sid app)"},
+    {"aws:SourceIp outside the block", "app", "203.0.113.9",
+     "<a@example.com>", NULL, NULL, "x@example.com", 0, 554,
+     DENIED("arn:aws:iam::444455556666:root", "example.com"), "implicit"},
+    {"no client address: IpAddress does not hold", "app", NULL,
+     "<a@example.com>", NULL, NULL, "x@example.com", 0, 554,
+     DENIED("arn:aws:iam::444455556666:root", "example.com"), "implicit"},
+    {"explicit Deny wins over the account's Allow", "blocked",
+     "192.0.2.5", "<a@example.com>", NULL, NULL, "x@example.com", 0, 554,
+     DENIED("arn:aws:iam::444455556666:user/blocked", "example.com"),
+     "explicitly denied by policy block statement 0 (Sid noblocked)"},
+    {"unknown operator: the statement does not apply", "weird",
+     "192.0.2.5", "<a@example.com>", NULL, NULL, "x@example.com", 0, 554,
+     DENIED("arn:aws:iam::777788889999:root", "example.com"),
+     "statements with problems skipped"},
+    {"owner's own IAM user: not evaluated", "self", "203.0.113.9",
+     "<a@example.com>", NULL, NULL, "z@example.org", 0, 250, "",
+     "belongs to the owner account " OWNER},
+    {"no principal line: not evaluated", "nobody", "203.0.113.9",
+     "<a@example.com>", NULL, NULL, "z@example.org", 0, 250, "",
+     "no principal line maps SASL user nobody"},
+    {"unverified sender: not this account's identity", "app",
+     "203.0.113.9", "<a@unknown.example>", NULL, NULL, "z@example.org", 0,
+     250, "", "no identity of account " OWNER " covers"},
+    {"identity without policies: implicit deny", "app", "192.0.2.5",
+     "<a@other.example>", NULL, NULL, "x@example.com", 0, 554,
+     DENIED("arn:aws:iam::444455556666:root", "other.example"),
+     "no statement of 0 policies"},
+    {"From: identity evaluated too (its own resource)", "app",
+     "192.0.2.5", "<a@example.com>", "\"O\" <o@other.example>", NULL,
+     "x@example.com", 0, 554,
+     DENIED("arn:aws:iam::444455556666:root", "other.example"),
+     "From: o@other.example, identity other.example"},
+    {"Return-Path: identity evaluated too", "app", "192.0.2.5",
+     "<a@example.com>", NULL, "<b@other.example>", "x@example.com", 0,
+     554, DENIED("arn:aws:iam::444455556666:root", "other.example"),
+     "Return-Path: b@other.example"},
+    {"client mapping, IP outside the policy's block", NULL,
+     "198.51.100.7", "<a@example.com>", NULL, NULL, "x@example.com", 0,
+     554, DENIED("arn:aws:iam::444455556666:root", "example.com"),
+     "implicit"},
+    {"client mapping (IPv6), principal not allowed", NULL, "2001:db8::5",
+     "<a@example.com>", NULL, NULL, "x@example.com", 0, 554,
+     DENIED("arn:aws:iam::444455556666:user/v6", "example.com"),
+     "implicit"},
+    {"aws:CurrentTime before the date, display name matches", "app",
+     NULL, "<n@dated.example>", "\"News Desk\" <n@dated.example>", NULL,
+     "x@anywhere.test", 1782864000LL, 250, "", "may send"},
+    {"aws:CurrentTime after the date", "app", NULL, "<n@dated.example>",
+     "\"News Desk\" <n@dated.example>", NULL, "x@anywhere.test",
+     1814400000LL, 554,
+     DENIED("arn:aws:iam::444455556666:root", "dated.example"),
+     "implicit"},
+    {"ses:FromDisplayName differs", "app", NULL, "<n@dated.example>",
+     "News <n@dated.example>", NULL, "x@anywhere.test", 1782864000LL, 554,
+     DENIED("arn:aws:iam::444455556666:root", "dated.example"),
+     "implicit"},
+};
+
+/* split_rcpts - a comma-separated list into rcpts (at most 8) */
+static size_t
+split_rcpts(const char *list, char *buf, size_t size, const char **rcpts)
+{
+    char *p, *save = NULL;
+    size_t n = 0;
+
+    snprintf(buf, size, "%s", list);
+    for (p = strtok_r(buf, ",", &save); p != NULL && n < 8;
+         p = strtok_r(NULL, ",", &save))
+        rcpts[n++] = p;
+    return n;
+}
+
+START_TEST(test_owner_stage)
+{
+    const struct owner_case *c = &ocases[_i];
+    const struct sg_region *r = sg_region_lookup("us-east-1");
+    struct sg_owner_ctx oc;
+    struct sg_verdict v;
+    const char *rcpts[8];
+    char buf[512];
+
+    memset(&oc, 0, sizeof(oc));
+    memset(&v, 0, sizeof(v));
+    v.explain = 1;
+    oc.dl = odl;
+    oc.sasl_user = c->sasl;
+    oc.client_addr = c->client;
+    oc.sender = c->sender;
+    oc.hdr_from = c->hdr_from;
+    oc.hdr_return_path = c->hdr_rp;
+    oc.rcpts = rcpts;
+    oc.nrcpt = split_rcpts(c->rcpts, buf, sizeof(buf), rcpts);
+    oc.now = c->now;
+    ck_assert_int_eq(sg_decide_owner_policy(oconf, osnap, r, &oc, &v),
+                     SG_OK);
+    ck_assert_msg(v.code == c->want_code, "%s: got %d %s (%s), want %d",
+                  c->name, v.code, v.text, v.why, c->want_code);
+    if (c->want_code != 250) {
+        ck_assert_str_eq(v.text, c->want_text);
+        ck_assert_str_eq(v.enhanced, "5.7.1");
+        ck_assert_str_eq(v.rule, "R8");
+        ck_assert_int_eq(v.action, SG_REJECT);
+    }
+    ck_assert_msg(strstr(v.why, c->want_why) != NULL,
+                  "%s: why \"%s\" lacks \"%s\"", c->name, v.why,
+                  c->want_why);
+    /* The daemons' cheap test agrees on whether anything is
+     * evaluated. */
+    if (strstr(c->want_why, "owner account") != NULL
+        || strstr(c->want_why, "no principal line") != NULL)
+        ck_assert_ptr_null(sg_decide_owner_principal(oconf, &oc));
+    else
+        ck_assert_ptr_nonnull(sg_decide_owner_principal(oconf, &oc));
+    /* Without aws_account_id nothing is evaluated. */
+    ck_assert_int_eq(sg_decide_owner_policy(oconf_noacct, osnap, r, &oc,
+                                            &v), SG_OK);
+    ck_assert_int_eq(v.code, 250);
+    ck_assert_ptr_null(sg_decide_owner_principal(oconf_noacct, &oc));
+}
+END_TEST
+
+/* An explicit principal (sesgatectl check --principal) wins over the
+ * mapping; the owner's account id itself is the owner. */
+START_TEST(test_owner_explicit)
+{
+    const struct sg_region *r = sg_region_lookup("us-east-1");
+    const char *rcpts[1] = { "<x@example.com>" };
+    struct sg_owner_ctx oc;
+    struct sg_verdict v;
+
+    memset(&oc, 0, sizeof(oc));
+    memset(&v, 0, sizeof(v));
+    oc.dl = odl;
+    oc.sasl_user = "app";
+    oc.client_addr = "192.0.2.5";
+    oc.sender = "<a@example.com>";
+    oc.rcpts = rcpts;
+    oc.nrcpt = 1;
+    oc.principal = "arn:aws:iam::444455556666:user/blocked";
+    ck_assert_int_eq(sg_decide_owner_policy(oconf, osnap, r, &oc, &v),
+                     SG_OK);
+    ck_assert_int_eq(v.code, 554);
+    oc.principal = OWNER;
+    ck_assert_int_eq(sg_decide_owner_policy(oconf, osnap, r, &oc, &v),
+                     SG_OK);
+    ck_assert_int_eq(v.code, 250);
+    oc.principal = "arn:aws:sts::" OWNER ":assumed-role/relay/s1";
+    ck_assert_int_eq(sg_decide_owner_policy(oconf, osnap, r, &oc, &v),
+                     SG_OK);
+    ck_assert_int_eq(v.code, 250);
+    /* No dl and no principal: nothing to evaluate. */
+    oc.principal = NULL;
+    oc.dl = NULL;
+    ck_assert_ptr_null(sg_decide_owner_principal(oconf, &oc));
+    ck_assert_int_eq(sg_decide_owner_policy(oconf, osnap, r, &oc, &v),
+                     SG_OK);
+    ck_assert_int_eq(v.code, 250);
+}
+END_TEST
+
+/* sg_decide applies the stage to the recipients it relays. */
+START_TEST(test_owner_decide)
+{
+    struct sg_decision d;
+    struct sg_msg msg;
+    const char *rcpts[2] = { "<x@example.com>", "<z@example.org>" };
+
+    memset(&msg, 0, sizeof(msg));
+    msg.region = "us-east-1";
+    msg.sasl_user = "app";
+    msg.client_addr = "192.0.2.5";
+    msg.env_from = "<a@example.com>";
+    msg.hdr_from = "a@example.com";
+    msg.rcpts = rcpts;
+    msg.nrcpt = 1;
+    msg.size = -1;
+    msg.explain = 1;
+    ck_assert_int_eq(sg_decide(oconf, osnap, &msg, &d), SG_OK);
+    ck_assert_int_eq(d.message.code, 250);
+    ck_assert_int_eq(d.relayed, 1);
+    ck_assert_msg(strstr(d.message.why, "R8: 444455556666 may send") != NULL,
+                  "%s", d.message.why);
+    sg_decision_clear(&d);
+    msg.nrcpt = 2;
+    ck_assert_int_eq(sg_decide(oconf, osnap, &msg, &d), SG_OK);
+    ck_assert_int_eq(d.message.code, 554);
+    ck_assert_str_eq(d.message.rule, "R8");
+    ck_assert_str_eq(d.message.text,
+                     DENIED("arn:aws:iam::444455556666:root", "example.com"));
+    ck_assert_int_eq(d.relayed, 0);
+    sg_decision_clear(&d);
+    /* Not mapped: the same message is relayed, and not explained. */
+    msg.sasl_user = "nobody";
+    ck_assert_int_eq(sg_decide(oconf, osnap, &msg, &d), SG_OK);
+    ck_assert_int_eq(d.message.code, 250);
+    ck_assert_ptr_null(strstr(d.message.why, "R8"));
+    sg_decision_clear(&d);
+    /* Explicit principal. */
+    msg.principal = "arn:aws:iam::444455556666:user/blocked";
+    msg.nrcpt = 1;
+    ck_assert_int_eq(sg_decide(oconf, osnap, &msg, &d), SG_OK);
+    ck_assert_int_eq(d.message.code, 554);
+    sg_decision_clear(&d);
+}
+END_TEST
+
+/* The delegations file's client lines. */
+START_TEST(test_principal_for)
+{
+    char err[256];
+    SG_DELEG *dl;
+
+    ck_assert_str_eq(sg_deleg_principal_for(odl, "app", "2001:db8::1"),
+                     "444455556666");
+    ck_assert_str_eq(sg_deleg_principal_for(odl, "nobody", "2001:db8::1"),
+                     "arn:aws:iam::444455556666:user/v6");
+    ck_assert_str_eq(sg_deleg_principal_for(odl, NULL, "198.51.100.255"),
+                     "444455556666");
+    ck_assert_ptr_null(sg_deleg_principal_for(odl, NULL, "198.51.101.1"));
+    ck_assert_ptr_null(sg_deleg_principal_for(odl, "", ""));
+    ck_assert_ptr_null(sg_deleg_principal_for(NULL, "app", NULL));
+    ck_assert_uint_eq(sg_deleg_nprincipals(odl), 6);
+    dl = sg_deleg_load_buf("deleg", "\n\nprincipal client:300.1.2.3 "
+                           "111122223333\n", 42, err, sizeof(err));
+    ck_assert_ptr_null(dl);
+    ck_assert_msg(strstr(err, "deleg:3: client:300.1.2.3: expected "
+                         "client:ADDRESS") != NULL, "%s", err);
+    dl = sg_deleg_load_buf("deleg", "principal client:10.0.0.0/33 "
+                           "111122223333\n", 42, err, sizeof(err));
+    ck_assert_ptr_null(dl);
+    ck_assert_msg(strstr(err, "deleg:1: client:10.0.0.0/33") != NULL, "%s",
+                  err);
+}
+END_TEST
+
+/* aws_account_id: 12 digits, errors name the file and line. */
+START_TEST(test_owner_conf)
+{
+    char err[512];
+    SG_CONF *c;
+
+    c = sg_conf_load_buf("a.conf", "\naws_account_id = 12345\n", 24, err,
+                         sizeof(err));
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(err, "a.conf:2: aws_account_id: '12345' is not "
+                         "a 12-digit AWS account id") != NULL, "%s", err);
+    c = sg_conf_load_buf("a.conf", "aws_account_id = 12345678901x\n", 30,
+                         err, sizeof(err));
+    ck_assert_ptr_null(c);
+    c = sg_conf_load_buf("a.conf", "aws_account_id = 123456789012\n", 30,
+                         err, sizeof(err));
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_str_eq(c->aws_account_id, "123456789012");
+    sg_conf_free(c);
+}
+END_TEST
+
 /* sg_authz_suite - the suite */
 Suite *
 sg_authz_suite(void)
@@ -948,6 +1354,16 @@ sg_authz_suite(void)
     tcase_add_loop_test(tc, test_decide_deleg, 0,
                         (int)(sizeof(dcases) / sizeof(dcases[0])));
     tcase_add_test(tc, test_decide_deleg_use);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("owner-policies");
+    tcase_add_checked_fixture(tc, osetup, oteardown);
+    tcase_add_loop_test(tc, test_owner_stage, 0,
+                        (int)(sizeof(ocases) / sizeof(ocases[0])));
+    tcase_add_test(tc, test_owner_explicit);
+    tcase_add_test(tc, test_owner_decide);
+    tcase_add_test(tc, test_principal_for);
+    tcase_add_test(tc, test_owner_conf);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("decide-r6");
