@@ -1498,8 +1498,9 @@ static SG_STATUS
 parse_lines(struct imp *im, struct imp_region *r, const char *path,
             size_t *count)
 {
+    const char *name = im->name;
     json_error_t jerr;
-    char *line = NULL;
+    char *line = NULL, where[PATH_MAX + 32];
     size_t cap = 0, lineno = 0, n;
     ssize_t len;
     json_t *e;
@@ -1522,7 +1523,11 @@ parse_lines(struct imp *im, struct imp_region *r, const char *path,
             s = SG_ERR_SYNTAX;
             break;
         }
+        /* Errors name the line file and line, not the snapshot. */
+        snprintf(where, sizeof(where), "%s:%zu", path, lineno);
+        im->name = where;
         s = parse_suppressed(im, r, (*count)++, e);
+        im->name = name;
         json_decref(e);
     }
     if (s == SG_OK && ferror(fp))

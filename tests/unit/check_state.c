@@ -367,6 +367,92 @@ START_TEST(test_bad_buf)
 }
 END_TEST
 
+/*
+ * sg_state_import_file_supp (sesgatectl sync): suppression lists streamed
+ * from line files beside the snapshot, added to what the snapshot lists.
+ */
+START_TEST(test_import_supp_lines)
+{
+    struct sg_state_supp_file lines[2];
+    struct sg_suppressed sp;
+    char p1[4096], p2[4096], err[512] = "";
+    SG_STATUS s;
+
+    write_file(path_in("use1.lines"),
+               "{\"EmailAddress\": \"Streamed@Example.net\", \"Reason\": "
+               "\"BOUNCE\", \"LastUpdateTime\": \"2026-11-02T00:00:00Z\"}\n"
+               "\n"
+               "  {\"EmailAddress\": \"two@example.net\", \"Reason\": "
+               "\"COMPLAINT\", \"LastUpdateTime\": 1700000001}  \r\n");
+    write_file(path_in("euw1.lines"), "");
+    /* path_in returns one static buffer: each path gets its own copy. */
+    snprintf(p1, sizeof(p1), "%s", path_in("use1.lines"));
+    snprintf(p2, sizeof(p2), "%s", path_in("euw1.lines"));
+    lines[0].region = "US-EAST-1";
+    lines[0].path = p1;
+    lines[1].region = "eu-west-1";
+    lines[1].path = p2;
+    s = sg_state_import_file_supp(st, data_file("state-basic.json"), lines,
+                                  2, err, sizeof(err));
+    ck_assert_msg(s == SG_OK, "got %s (%s), want OK", sg_strerror(s), err);
+    ck_assert_int_eq(supp_count("us-east-1"), 4);
+    ck_assert_int_eq(supp_count("eu-west-1"), 1);
+    ck_assert(is_suppressed("us-east-1", "streamed@example.net"));
+    ck_assert(is_suppressed("us-east-1", "TWO@example.net"));
+    ck_assert(is_suppressed("us-east-1", "angry@example.net"));
+    ck_assert(!is_suppressed("eu-west-1", "two@example.net"));
+    begin();
+    ck_assert_int_eq(sg_snap_suppressed(snap, "us-east-1", "two@example.net",
+                                        &sp), SG_OK);
+    ck_assert_int_eq(sp.reason, SG_SUPP_COMPLAINT);
+    ck_assert_int_eq(sp.updated, 1700000001);
+    sg_snap_end(snap);
+}
+END_TEST
+
+/* Line files that must be refused, the old state kept. */
+static const struct bad_lines_row {
+    const char *region;
+    const char *text;           /* NULL: the file does not exist */
+    SG_STATUS want;
+    const char *want_err;
+} bad_lines_rows[] = {
+    { "us-east-1", "{\"EmailAddress\": \"a@b.example\", \"Reason\": "
+      "\"BOUNCE\", \"LastUpdateTime\": 1}\n{\"EmailAddress\": \n",
+      SG_ERR_SYNTAX, "bad.lines:2:" },
+    { "us-east-1", "{\"EmailAddress\": \"a@b.example\", \"Reason\": "
+      "\"BORED\", \"LastUpdateTime\": 1}\n", SG_ERR_INVALID,
+      "bad.lines:1: regions.us-east-1.suppressed[2].Reason" },
+    { "us-east-1", "[1, 2]\n", SG_ERR_INVALID,
+      "bad.lines:1: regions.us-east-1.suppressed[2]: expected an object" },
+    { "us-east-1", NULL, SG_ERR_IO, "bad.lines" },
+    { "ap-south-1", "", SG_ERR_INVALID, "ap-south-1" },
+};
+
+START_TEST(test_import_supp_bad)
+{
+    const struct bad_lines_row *r = &bad_lines_rows[_i];
+    struct sg_state_supp_file line;
+    char path[4096], err[512] = "";
+    SG_STATUS s;
+
+    snprintf(path, sizeof(path), "%s", path_in("bad.lines"));
+    if (r->text != NULL)
+        write_file(path, r->text);
+    line.region = r->region;
+    line.path = path;
+    s = sg_state_import_file_supp(st, data_file("state-basic.json"), &line,
+                                  1, err, sizeof(err));
+    ck_assert_msg(s == r->want, "row %d: got %s, want %s (%s)", _i,
+                  sg_strerror(s), sg_strerror(r->want), err);
+    ck_assert_msg(strstr(err, r->want_err) != NULL, "row %d: got %s, want %s",
+                  _i, err, r->want_err);
+    ck_assert_int_eq(supp_count("us-east-1"), 2);
+    ck_assert(!is_suppressed("us-east-1", "a@b.example"));
+    assert_old_state("a bad line file");
+}
+END_TEST
+
 /* export_to - export the store into a file */
 static void
 export_to(SG_STATE *from, const char *path)
@@ -1140,6 +1226,8 @@ sg_state_suite(void)
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_reader_isolation);
     tcase_add_test(tc, test_dup_same_reason);
+    tcase_add_test(tc, test_import_supp_lines);
+    tcase_add_loop_test(tc, test_import_supp_bad, 0, ROWS(bad_lines_rows));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("open");
