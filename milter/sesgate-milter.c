@@ -14,12 +14,22 @@
  * RLIMIT_NOFILE, set the stack size of the threads libmilter will
  * create, start the reload thread, then smfi_main.
  *
- * Signals: libmilter's own thread sigwaits on SIGHUP, SIGTERM and
- * SIGINT; SIGHUP and SIGTERM stop the filter (after in-flight callbacks,
- * at most 5 s), SIGINT aborts. No handler here competes with it.
- * SIGUSR1 (blocked in every thread, taken by our sigwait thread)
- * reloads the configuration: connections already open finish on the
- * old one.
+ * Signals: SIGHUP and SIGUSR1 reload the configuration (connections
+ * already open finish on the old one); SIGTERM stops the filter after
+ * in-flight callbacks (at most 5 s), SIGINT aborts it.
+ *
+ * libmilter's signal thread (mi_control_startup, started by smfi_main;
+ * Debian's libmilter 8.17) blocks SIGHUP, SIGTERM and SIGINT in the
+ * thread calling smfi_main and sigwaits on the three, stopping the
+ * filter on SIGHUP. A second thread sigwaiting on SIGHUP does not win
+ * deterministically: the kernel gives a process signal to any thread
+ * waiting for it (Linux: the first eligible one from a rotating start).
+ * So this program defines sigwait() itself (below): libmilter calls it
+ * through the PLT, and it never waits for SIGHUP. libmilter's thread
+ * then waits on TERM and INT only; the reload thread waits with
+ * sigwaitinfo() on HUP and USR1, blocked in every thread before any
+ * thread exists, and is the only taker of both. A SIGHUP sent during
+ * a reload stays pending until the reload thread waits again.
  */
 
 /* System headers. */
@@ -28,6 +38,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -84,8 +95,8 @@ usage(FILE *fp)
             "  -h, --help  show this help\n"
             "  -V, --version  show the version\n"
             "\n"
-            "Signals: SIGUSR1 reloads the configuration; SIGTERM and\n"
-            "SIGHUP stop (libmilter).\n",
+            "Signals: SIGHUP and SIGUSR1 reload the configuration;\n"
+            "SIGTERM stops, SIGINT aborts.\n",
             MLFI_PROG, MLFI_PROG, MLFI_PROG, SG_DEFAULT_CONF);
 }
 
@@ -163,21 +174,55 @@ load(char *err, size_t errlen)
     return mlfi_cfg_load(conf_path, err, errlen);
 }
 
-/* reloader - the SIGUSR1 thread: reload, keep the old one on failure */
+/* Set once libmilter's signal thread has called our sigwait. */
+static atomic_int milter_sigwait_seen;
+
+/*
+ * sigwait - libc's sigwait, except that it never waits for SIGHUP
+ *
+ * The only caller is libmilter's signal thread (see "Signals" at the
+ * top): without SIGHUP in its set, that thread cannot take SIGHUP away
+ * from the reload thread and stop the filter.
+ */
+int
+sigwait(const sigset_t *set, int *sig)
+{
+    sigset_t s = *set;
+    int r;
+
+    (void)sigdelset(&s, SIGHUP);
+    if (sigismember(set, SIGTERM) == 1)
+        atomic_store(&milter_sigwait_seen, 1);
+    do
+        r = sigwaitinfo(&s, NULL);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return errno;
+    *sig = r;
+    return 0;
+}
+
+/* reloader - the SIGHUP/SIGUSR1 thread: reload, keep the old
+ *   configuration on failure */
 static void *
 reloader(void *arg)
 {
-    sigset_t *set = arg;
+    const sigset_t *set = arg;
     char err[1024];
     int sig;
 
     for (;;) {
-        if (sigwait(set, &sig) != 0)
+        if ((sig = sigwaitinfo(set, NULL)) < 0)
             continue;
-        if (sig != SIGUSR1)
+        if (sig != SIGHUP && sig != SIGUSR1)
             continue;
+        if (!atomic_load(&milter_sigwait_seen))
+            sg_log(SG_LOG_WARNING, "libmilter's signal thread does not use "
+                   "this program's sigwait(): SIGHUP may stop the filter; "
+                   "use SIGUSR1 to reload");
         if (load(err, sizeof(err)) == 0)
-            sg_log(SG_LOG_INFO, "reloaded %s", conf_path);
+            sg_log(SG_LOG_INFO, "reloaded %s (%s)", conf_path,
+                   sig == SIGHUP ? "SIGHUP" : "SIGUSR1");
         else
             sg_log(SG_LOG_ERR, "reload failed, keeping the previous "
                    "configuration: %s", err);
@@ -332,7 +377,7 @@ main(int argc, char **argv)
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 }
     };
-    static sigset_t usr1;
+    static sigset_t reload_sigs;
     sigset_t blocked;
     const SG_CONF *conf;
     const char *sock = NULL, *path;
@@ -433,20 +478,22 @@ main(int argc, char **argv)
     set_thread_stack();
 
     /*
-     * Block SIGUSR1 and libmilter's three in every thread before any
-     * thread exists: the reloader sigwaits on SIGUSR1 only, libmilter's
-     * signal thread (started by smfi_main) on HUP, TERM and INT. A
-     * thread that left TERM unblocked would take it and die by it.
+     * Block HUP, USR1 and libmilter's TERM and INT in every thread
+     * before any thread exists: the reloader sigwaits on HUP and USR1,
+     * libmilter's signal thread (started by smfi_main) on TERM and INT
+     * (see sigwait above). A thread that left TERM unblocked would take
+     * it and die by it.
      */
     sigemptyset(&blocked);
     sigaddset(&blocked, SIGHUP);
     sigaddset(&blocked, SIGTERM);
     sigaddset(&blocked, SIGINT);
     sigaddset(&blocked, SIGUSR1);
-    sigemptyset(&usr1);
-    sigaddset(&usr1, SIGUSR1);
+    sigemptyset(&reload_sigs);
+    sigaddset(&reload_sigs, SIGHUP);
+    sigaddset(&reload_sigs, SIGUSR1);
     if (pthread_sigmask(SIG_BLOCK, &blocked, NULL) != 0
-        || pthread_create(&tid, NULL, reloader, &usr1) != 0)
+        || pthread_create(&tid, NULL, reloader, &reload_sigs) != 0)
         die(SG_EXIT_SOFTWARE, "cannot start the reload thread");
     (void)pthread_detach(tid);
     start_metrics(conf);
