@@ -687,6 +687,9 @@ loop_run(struct loop *lp, sg_pl_reload_fn reload, void *arg)
             sg_log(SG_LOG_ERR, "epoll_wait: %s", strerror(errno));
             break;
         }
+        /* One state snapshot for the requests of this wakeup. */
+        if (n > 0)
+            sg_pd_batch_begin(lp->pd);
         for (i = 0; i < n; i++) {
             c = evs[i].data.ptr;
             if (c->listener) {
@@ -698,6 +701,8 @@ loop_run(struct loop *lp, sg_pl_reload_fn reload, void *arg)
             else if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 loop_readable(lp, c);
         }
+        if (n > 0)
+            sg_pd_batch_end(lp->pd);
         now = mono_ms();
         if (now - last_sweep >= 1000) {
             loop_sweep(lp, now, stop_at != 0);

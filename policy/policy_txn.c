@@ -30,6 +30,7 @@
 #include "quota.h"
 #include "decide.h"
 #include "metrics.h"
+#include "authz.h"
 #include "policy_proto.h"
 #include "policy_txn.h"
 
@@ -75,6 +76,19 @@ void
 sg_pd_open(struct sg_pd *pd, SG_CONF *conf)
 {
     pd->conf = conf;
+    pd->gen++;
+    pd->snap_held = 0;
+    pd->deleg_failed = 0;
+    pd->deleg_err[0] = '\0';
+    /* The daemon checks the file before it starts or takes a reload;
+     * one that breaks in between defers (on_state_error). */
+    if (conf->delegations[0] != '\0'
+        && (pd->deleg = sg_deleg_load(conf->delegations, pd->deleg_err,
+                                      sizeof(pd->deleg_err))) == NULL) {
+        pd->deleg_failed = 1;
+        sg_log(SG_LOG_ERR, "delegations: %s (answering on_state_error = "
+               "%s)", pd->deleg_err, conf->on_state_error);
+    }
     try_open(pd);
     if (pd->state == NULL)
         sg_log(SG_LOG_WARNING, "state store unavailable: %s "
@@ -91,8 +105,10 @@ sg_pd_open(struct sg_pd *pd, SG_CONF *conf)
 void
 sg_pd_close(struct sg_pd *pd)
 {
+    pd->snap_held = 0;
     pd->snap = sg_snap_free(pd->snap);
     pd->state = sg_state_close(pd->state);
+    pd->deleg = sg_deleg_free(pd->deleg);
     pd->quota = sg_quota_close(pd->quota);
 }
 
@@ -124,18 +140,21 @@ fnv1a(const char *s)
 static void
 make_id(struct sg_pd_txn *t, const char *instance)
 {
+    static long pid;
     char *p;
     int n;
 
+    if (pid == 0)
+        pid = (long)getpid();
     if (*instance == '\0')
         n = snprintf(t->id, sizeof(t->id), "pd%ld.c%llu.%llu",
-                     (long)getpid(), t->conn, t->seq);
+                     pid, t->conn, t->seq);
     else if (strlen(instance) <= 40)
-        n = snprintf(t->id, sizeof(t->id), "pd%ld.%s", (long)getpid(),
+        n = snprintf(t->id, sizeof(t->id), "pd%ld.%s", pid,
                      instance);
     else
         n = snprintf(t->id, sizeof(t->id), "pd%ld.h%016llx",
-                     (long)getpid(), fnv1a(instance));
+                     pid, fnv1a(instance));
     (void)n;
     for (p = t->id; *p != '\0'; p++)
         if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
@@ -178,6 +197,25 @@ begin_txn(struct sg_pd *pd, struct sg_pd_txn *t, const char *instance)
     t->accepted = 0;
     t->rcpt_seen = 0;
     t->committed = 0;
+    t->s_ok = 0;
+    t->s_owner_sandbox = 0;
+}
+
+/* sg_pd_batch_begin - the following requests share one snapshot */
+void
+sg_pd_batch_begin(struct sg_pd *pd)
+{
+    pd->batch = 1;
+}
+
+/* sg_pd_batch_end - end the batch's snapshot */
+void
+sg_pd_batch_end(struct sg_pd *pd)
+{
+    if (pd->snap_held)
+        sg_snap_end(pd->snap);
+    pd->snap_held = 0;
+    pd->batch = 0;
 }
 
 /* sg_pd_txn_end - the connection is gone: release an uncommitted hold */
@@ -316,22 +354,79 @@ null_path(const char *sender)
     return sender[0] == '\0' ? "<>" : sender;
 }
 
+/* sender_key - the cache key of a request's sender stages; 0 when it
+ *   does not fit (then nothing is cached) */
+static int
+sender_key(const struct sg_policy_req *req, char *key, size_t size)
+{
+    size_t a = strlen(req->sender), b = strlen(req->sasl_username);
+
+    if (a + b + 2 > size)
+        return 0;
+    memcpy(key, req->sender, a);
+    key[a] = '\n';
+    memcpy(key + a + 1, req->sasl_username, b + 1);
+    return 1;
+}
+
 /*
- * stage_sender - region and sender stages; returns the state status,
- *   *region set when a region was found
+ * stage_sender - region, delegation (R8) and sender stages, as the
+ *   milter runs them at MAIL FROM; returns the state status, *region
+ *   set when a region was found. The envelope is all a policy request
+ *   has: the delegated identity covers the envelope sender (Source, and
+ *   Return-Path for entries that cover it); From: and the X-SES-*-ARN
+ *   headers are the milter's. An accept is kept for the transaction's
+ *   later requests with the same sender and SASL user.
  */
 static SG_STATUS
-stage_sender(struct sg_pd *pd, const struct sg_policy_req *req,
+stage_sender(struct sg_pd *pd, struct sg_pd_txn *t,
+             const struct sg_policy_req *req,
              const struct sg_region **region, struct sg_verdict *v)
 {
+    struct sg_deleg_ctx dcbuf;
+    const struct sg_deleg_ctx *dc = NULL;
+    struct sg_deleg_use use;
+    char key[SG_PD_SKEY_MAX];
+    int cacheable;
     SG_STATUS st;
 
+    cacheable = sender_key(req, key, sizeof(key));
+    if (cacheable && t->s_ok && t->s_gen == pd->gen
+        && strcmp(t->s_key, key) == 0) {
+        *region = t->s_region;
+        return SG_OK;
+    }
+    t->s_ok = 0;
+    memset(&use, 0, sizeof(use));
+    if (pd->deleg != NULL) {
+        dcbuf.dl = pd->deleg;
+        dcbuf.sasl_user = req->sasl_username[0] != '\0'
+                          ? req->sasl_username : NULL;
+        dcbuf.sender = null_path(req->sender);
+        dc = &dcbuf;
+    }
     st = sg_decide_region(pd->conf, pd->snap, NULL, null_path(req->sender),
                           region, v);
     if (st != SG_OK || v->action != SG_ACCEPT)
         return st;
-    return sg_decide_sender(pd->conf, pd->snap, *region,
-                            null_path(req->sender), v);
+    if (dc != NULL) {
+        st = sg_decide_delegation(pd->conf, pd->snap, *region, dc, NULL,
+                                  NULL, &use, v);
+        if (st != SG_OK || v->action != SG_ACCEPT)
+            return st;
+    }
+    st = sg_decide_sender_ex(pd->conf, pd->snap, *region,
+                             null_path(req->sender), dc, v);
+    if (st != SG_OK || v->action != SG_ACCEPT)
+        return st;
+    t->s_owner_sandbox = use.owner_sandbox;
+    if (!cacheable)
+        return st;
+    memcpy(t->s_key, key, strlen(key) + 1);
+    t->s_region = *region;
+    t->s_gen = pd->gen;
+    t->s_ok = 1;
+    return st;
 }
 
 /* on_rcpt - RCPT: region, sender, recipient, then hold one unit */
@@ -343,11 +438,13 @@ on_rcpt(struct sg_pd *pd, struct sg_pd_txn *t,
     SG_STATUS st;
 
     t->rcpt_seen = 1;
-    if ((st = stage_sender(pd, req, region, v)) != SG_OK
+    if ((st = stage_sender(pd, t, req, region, v)) != SG_OK
         || v->action != SG_ACCEPT)
         return st;
-    st = sg_decide_rcpt(pd->conf, pd->snap, *region, req->recipient,
-                        (size_t)t->accepted, t->daily_held, v);
+    /* Delegated sending: the owner's sandbox applies too (R8). */
+    st = sg_decide_rcpt_ex(pd->conf, pd->snap, *region, req->recipient,
+                           (size_t)t->accepted, t->daily_held,
+                           t->s_owner_sandbox, v);
     if (st != SG_OK || v->action != SG_ACCEPT)
         return st;
     st = reserve(pd, t, (*region)->name, 1, v->simulator ? 0 : 1, v, qfail);
@@ -367,7 +464,7 @@ on_data(struct sg_pd *pd, struct sg_pd_txn *t,
 
     if (t->rcpt_seen || t->rate_held > 0)
         return SG_OK;
-    if ((st = stage_sender(pd, req, region, v)) != SG_OK
+    if ((st = stage_sender(pd, t, req, region, v)) != SG_OK
         || v->action != SG_ACCEPT)
         return st;
     if (n <= 0)
@@ -392,7 +489,7 @@ on_eom(struct sg_pd *pd, struct sg_pd_txn *t,
 
     if (t->committed)
         return SG_OK;
-    if ((st = stage_sender(pd, req, region, v)) != SG_OK
+    if ((st = stage_sender(pd, t, req, region, v)) != SG_OK
         || v->action != SG_ACCEPT)
         goto refused;
     sg_decide_size(pd->conf, req->size, v);
@@ -498,17 +595,25 @@ sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
     if (pd->state == NULL)
         return failed(pd, req, rcpt_before, NULL, pd->conf->on_state_error,
                       "state store", "state", pd->state_err, buf, size);
-    if (sg_snap_begin(pd->snap) != SG_OK)
+    if (pd->deleg_failed)
         return failed(pd, req, rcpt_before, NULL, pd->conf->on_state_error,
-                      "state store", "state", sg_snap_error(pd->snap), buf,
+                      "delegations file", "state", pd->deleg_err, buf,
                       size);
+    /* In a batch the snapshot stays begun until sg_pd_batch_end. */
+    if (!pd->snap_held) {
+        if (sg_snap_begin(pd->snap) != SG_OK)
+            return failed(pd, req, rcpt_before, NULL,
+                          pd->conf->on_state_error, "state store", "state",
+                          sg_snap_error(pd->snap), buf, size);
+        pd->snap_held = pd->batch;
+    }
 
     memset(&v, 0, sizeof(v));
     sg_verdict_accept(&v);
     switch (req->pstate) {
     case SG_PSTATE_MAIL:
         if (req->sender[0] != '\0')
-            st = stage_sender(pd, req, &region, &v);
+            st = stage_sender(pd, t, req, &region, &v);
         break;
     case SG_PSTATE_RCPT:
         st = on_rcpt(pd, t, req, &region, &v, &qfail);
@@ -527,13 +632,15 @@ sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
 
         snprintf(detail, sizeof(detail), "%s: %s", sg_strerror(st),
                  sg_snap_error(pd->snap));
-        sg_snap_end(pd->snap);
+        sg_snap_end(pd->snap);  /* the next request begins afresh */
+        pd->snap_held = 0;
         return failed(pd, req, rcpt_before,
                       region != NULL ? region->name : NULL,
                       pd->conf->on_state_error, "state store", "state",
                       detail, buf, size);
     }
-    sg_snap_end(pd->snap);
+    if (!pd->snap_held)
+        sg_snap_end(pd->snap);
     if (qfail)
         return failed(pd, req, rcpt_before,
                       region != NULL ? region->name : NULL,

@@ -3,14 +3,17 @@
  *                decide.h stages, quota reservations per transaction
  *
  * The glue between the codec (policy_proto.h) and the library: it
- * builds no rule of its own. For each request it begins a fresh state
+ * builds no rule of its own. For each request (or each batch of
+ * requests the loop answers in one wakeup) it begins a fresh state
  * snapshot (so an import is picked up without a signal), runs the
  * stage functions of decide.h that belong to the protocol state, holds
  * or commits quota units under the transaction's id, ends the snapshot
  * and writes the reply:
  *
- *   MAIL            region, sender (for smtpd_delay_reject = no)
- *   RCPT            region, sender, recipient (with the count so far);
+ *   MAIL            region, delegation, sender (for
+ *                   smtpd_delay_reject = no)
+ *   RCPT            region, delegation, sender (once per transaction
+ *                   and sender), recipient (with the count so far);
  *                   then reserve 1 unit (rate 1, daily 0 for a mailbox
  *                   simulator recipient)
  *   DATA            only when no RCPT request was seen for the
@@ -32,6 +35,7 @@
 #include "state.h"
 #include "quota.h"
 #include "metrics.h"
+#include "authz.h"
 #include "policy_proto.h"
 
 /*
@@ -45,11 +49,22 @@ struct sg_pd {
     SG_QUOTA *quota;            /* NULL while it cannot be opened */
     SG_METRICS *metrics;        /* shared counters, or NULL: none */
     SG_METRICS_SERVER *metrics_srv; /* metrics_listen, or NULL */
+    SG_DELEG *deleg;            /* delegations file (R8), NULL: none */
+    int deleg_failed;           /* conf names one that did not load */
+    unsigned gen;               /* bumped by sg_pd_open: cached sender
+                                 * verdicts of older configs are void */
+    int batch;                  /* the loop answers a batch: keep the
+                                 * snapshot between requests */
+    int snap_held;              /* snap begun for the batch */
     long long retry_at_ms;      /* next attempt to open what is NULL */
     long long clock_offset_ms;  /* added to the clock (tests) */
     char state_err[256];        /* why state is NULL */
     char quota_err[256];        /* why quota is NULL */
+    char deleg_err[512];        /* why deleg did not load */
 };
+
+/* Bytes of the sender-stage cache key: sender, LF, SASL user. */
+#define SG_PD_SKEY_MAX  640
 
 /* One connection's transaction. Zero it (sg_pd_txn_init) at connect. */
 struct sg_pd_txn {
@@ -63,6 +78,15 @@ struct sg_pd_txn {
     long long daily_held;
     int rcpt_seen;              /* a RCPT request came for it */
     int committed;              /* END-OF-MESSAGE done */
+    /* The region, delegation and sender stages' accept (R1, R4, R2,
+     * R8), reused by the transaction's later requests while sender and
+     * SASL user stay the same: a transaction in flight keeps the state
+     * it began with; the next one sees a new import. */
+    int s_ok;                   /* s_* hold an accept */
+    unsigned s_gen;             /* pd->gen it was made under */
+    const struct sg_region *s_region;
+    int s_owner_sandbox;        /* sg_deleg_use.owner_sandbox */
+    char s_key[SG_PD_SKEY_MAX]; /* sender "\n" sasl_username */
 };
 
 /*
@@ -92,6 +116,15 @@ extern void sg_pd_txn_init(struct sg_pd_txn *t, unsigned long long conn);
 extern size_t sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
                            const struct sg_policy_req *req, char *buf,
                            size_t size);
+
+/*
+ * sg_pd_batch_begin, sg_pd_batch_end - the requests answered between
+ *   the two share one state snapshot (one LMDB read transaction, begun
+ *   at the first request that needs it): the loop brackets each wakeup,
+ *   so a new import is seen at the next wakeup, without a signal
+ */
+extern void sg_pd_batch_begin(struct sg_pd *pd);
+extern void sg_pd_batch_end(struct sg_pd *pd);
 
 /*
  * sg_pd_txn_end - the connection is gone: release an uncommitted hold
