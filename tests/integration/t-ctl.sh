@@ -671,4 +671,116 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
     done
 fi
 
+# ---- identity-owner policies (R8) -------------------------------------
+# The owner's state (account 111122223333): example.com allows account
+# 444455556666 to send to example.com/example.net recipients from
+# 192.0.2.0/24 and denies its IAM user "blocked"; other.example has no
+# policy.
+mkdir -p "$sg_tmp/owner"
+cat >"$sg_tmp/owner/state.json" <<'EOF'
+{"sesgate_state": 1, "regions": {"us-east-1": {
+ "account": {"ProductionAccessEnabled": true, "SendingEnabled": true,
+  "SendQuota": {"Max24HourSend": 50000, "MaxSendRate": 14, "SentLast24Hours": 0}},
+ "identities": [
+  {"IdentityName": "example.com", "IdentityType": "DOMAIN",
+   "VerificationStatus": "SUCCESS", "SendingEnabled": true,
+   "Policies": {
+    "app": "{\"Statement\": [{\"Sid\": \"app\", \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"444455556666\"}, \"Action\": \"ses:SendRawEmail\", \"Resource\": \"arn:aws:ses:us-east-1:111122223333:identity/example.com\", \"Condition\": {\"ForAllValues:StringLike\": {\"ses:Recipients\": [\"*@example.com\", \"*@example.net\"]}, \"IpAddress\": {\"aws:SourceIp\": \"192.0.2.0/24\"}}}]}",
+    "block": "{\"Statement\": [{\"Sid\": \"noblocked\", \"Effect\": \"Deny\", \"Principal\": {\"AWS\": \"arn:aws:iam::444455556666:user/blocked\"}, \"Action\": \"ses:Send*\", \"Resource\": \"*\"}]}"}},
+  {"IdentityName": "other.example", "IdentityType": "DOMAIN",
+   "VerificationStatus": "SUCCESS", "SendingEnabled": true}]}}}
+EOF
+cat >"$sg_tmp/owner/delegations" <<'EOF'
+principal app 444455556666
+principal blocked arn:aws:iam::444455556666:user/blocked
+principal self arn:aws:iam::111122223333:user/relay
+principal client:198.51.100.0/24 444455556666
+EOF
+oconf=$sg_tmp/owner/sesgate.conf
+cat >"$oconf" <<EOF
+default_region = us-east-1
+state_dir = $sg_tmp/owner
+delegations = $sg_tmp/owner/delegations
+aws_account_id = 111122223333
+EOF
+grep -v '^aws_account_id' "$oconf" >"$sg_tmp/owner/noacct.conf"
+denied="REJECT 554 5.7.1 Access denied: User arn:aws:iam::444455556666:root is not authorized to perform ses:SendRawEmail on resource arn:aws:ses:us-east-1:111122223333:identity"
+
+# oc - sesgatectl with the owner's configuration
+oc() {
+    sg_run "$ctl" -c "$oconf" "$@"
+}
+
+sg_case "R8 owner: import the owner's state"
+oc import "$sg_tmp/owner/state.json"
+assert_exit 0
+
+sg_case "R8 owner: check allowed by the identity's policy"
+oc check --from a@example.com --rcpt x@example.com --rcpt y@example.net --sasl-user app --client-addr 192.0.2.5
+assert_exit 0
+assert_line "message: ACCEPT"
+assert_out_has "R8: 444455556666 may send as 1 identity of 111122223333 in us-east-1 (R8: allowed by policy app statement 0 (Sid app))"
+
+sg_case "R8 owner: ForAllValues, one recipient outside the list"
+oc check --from a@example.com --rcpt x@example.com --rcpt z@example.org --sasl-user app --client-addr 192.0.2.5
+assert_exit 77
+assert_line "rcpt z@example.org: ACCEPT"
+assert_line "message: $denied/example.com"
+assert_out_has "# message: R8: no statement of 2 policies allows ses:SendRawEmail for 444455556666 (implicit deny); envelope sender a@example.com, identity example.com in us-east-1"
+
+sg_case "R8 owner: aws:SourceIp outside the policy's block"
+oc check --from a@example.com --rcpt x@example.com --sasl-user app --client-addr 203.0.113.9
+assert_exit 77
+assert_line "message: $denied/example.com"
+
+sg_case "R8 owner: explicit Deny wins (--principal)"
+oc check --from a@example.com --rcpt x@example.com --client-addr 192.0.2.5 --principal arn:aws:iam::444455556666:user/blocked
+assert_exit 77
+assert_line "message: REJECT 554 5.7.1 Access denied: User arn:aws:iam::444455556666:user/blocked is not authorized to perform ses:SendRawEmail on resource arn:aws:ses:us-east-1:111122223333:identity/example.com"
+assert_out_has "explicitly denied by policy block statement 0 (Sid noblocked)"
+
+sg_case "R8 owner: From: identity without a policy"
+oc check --from a@example.com --header-from 'Other <o@other.example>' --rcpt x@example.com --sasl-user app --client-addr 192.0.2.5
+assert_exit 77
+assert_line "message: $denied/other.example"
+assert_out_has "From: o@other.example, identity other.example"
+
+sg_case "R8 owner: a client mapped by address"
+oc check --from a@example.com --rcpt x@example.com --client-addr 198.51.100.7
+assert_exit 77
+assert_line "message: $denied/example.com"
+
+sg_case "R8 owner: the owner's own IAM user is not evaluated"
+oc check --from a@example.com --rcpt z@example.org --sasl-user self --client-addr 203.0.113.9
+assert_exit 0
+assert_line "message: ACCEPT"
+assert_out_has "arn:aws:iam::111122223333:user/relay belongs to the owner account 111122223333"
+
+sg_case "R8 owner: no principal line, no evaluation"
+oc check --from a@example.com --rcpt z@example.org --sasl-user nobody --client-addr 203.0.113.9
+assert_exit 0
+assert_line "message: ACCEPT"
+if grep -q 'R8' "$sg_tmp/stdout"; then
+    sg_fail "R8 explained for an unmapped SASL user"
+else
+    sg_pass
+fi
+
+sg_case "R8 owner: bad --principal"
+oc check --from a@example.com --rcpt x@example.com --principal bob
+assert_exit 64
+assert_err_has "bad --principal 'bob'"
+
+sg_case "R8 owner: without aws_account_id nothing is evaluated"
+sg_run "$ctl" -c "$sg_tmp/owner/noacct.conf" check --from a@example.com --rcpt z@example.org --principal arn:aws:iam::444455556666:user/blocked
+assert_exit 0
+assert_line "message: ACCEPT"
+assert_err_has "aws_account_id is not set"
+
+sg_case "R8 owner: aws_account_id must be 12 digits"
+printf 'aws_account_id = 1111\n' >"$sg_tmp/owner/bad.conf"
+sg_run "$ctl" -c "$sg_tmp/owner/bad.conf" -n
+assert_exit 78
+assert_err_has "bad.conf:1: aws_account_id: '1111' is not a 12-digit AWS account id"
+
 sg_summary
