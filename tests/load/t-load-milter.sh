@@ -1,0 +1,366 @@
+#!/bin/bash
+# t-load-milter.sh - sesgate-milter behind a real Postfix under
+#   SESSIONS parallel SMTP sessions for DURATION seconds
+#
+# Environment: SESSIONS (default 100), DURATION (default 600; CI runs
+# it short, e.g. DURATION=30), SAMPLE (seconds between samples of the
+# milter's VmRSS and descriptors, default 5), KIND (inet or unix, the
+# milter's socket, default inet), PER_CONN (transactions per SMTP
+# connection before QUIT and a new one, default 20).
+#
+# Each session is a loopback SMTP client (Python asyncio, one connection
+# at a time) sending, in turn:
+#   ok    ok@example.com -> one recipient           250 ... queued
+#   from  bad@unverified.test                        554 5.7.1 at MAIL
+#   supp  ok@example.com -> gone@example.net         550 5.1.1 at RCPT
+#   mixed ok@example.com -> one recipient + gone@    550 for gone@, 250
+# and checks every reply (banner, EHLO, MAIL, RCPT, DATA, end of data,
+# RSET, QUIT) against the expected one. Asserts: some transactions of
+# every kind ran, zero unexpected replies or connection errors, the
+# sink got exactly the accepted messages and none from a refused sender
+# or to a refused recipient, the queue drained; the milter's descriptor
+# count once the load is over is the one it had idle before it (no fd
+# leak); its RSS grew by no more than 50 % from the first sample under
+# load to the last (the first samples include warm-up). Prints the
+# first/last/max RSS and descriptors and the drift.
+#
+# Prints "N passed, M failed". Exit 77 without the peers (or root); a
+# failure instead when SESGATE_SKIPS_AS_FAILS=1.
+
+if [ -z "${top_srcdir:-}" ]; then
+    top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+fi
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/integration/postfix-lib.sh"
+
+milter=$top_builddir/milter/sesgate-milter
+ctl=$top_builddir/ctl/sesgatectl
+SESSIONS=${SESSIONS:-100}
+DURATION=${DURATION:-600}
+SAMPLE=${SAMPLE:-5}
+KIND=${KIND:-inet}
+PER_CONN=${PER_CONN:-20}
+
+pf_need_peers
+for p in "$milter" "$ctl"; do
+    if [ ! -x "$p" ]; then
+        echo "not built: $p"
+        [ "${SESGATE_SKIPS_AS_FAILS:-0}" = 1 ] && exit 1
+        exit 77
+    fi
+done
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/sesgate-mload.XXXXXX")
+chmod 0755 "$T"
+passed=0
+failed=0
+milter_pid=
+sampler=
+case=load
+
+cleanup() {
+    [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
+    if [ -n "$milter_pid" ]; then
+        kill -TERM "$milter_pid" 2>/dev/null
+        wait "$milter_pid" 2>/dev/null
+    fi
+    pf_stop
+    [ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+ok() { passed=$((passed + 1)); }
+bad() {
+    failed=$((failed + 1))
+    echo "FAIL: $case: $*"
+}
+check() {
+    local what=$1
+    shift
+    if "$@"; then ok; else bad "$what"; fi
+}
+
+D=$T/m
+mkdir -p "$D" "$D.run"
+chmod 0755 "$D" "$D.run"
+chown nobody "$D.run"
+cat >"$T/state.json" <<'JSON'
+{ "sesgate_state": 1, "regions": { "eu-west-1": {
+  "account": { "ProductionAccessEnabled": true, "SendingEnabled": true,
+    "SendQuota": { "Max24HourSend": 100000000, "MaxSendRate": 1000000,
+                   "SentLast24Hours": 0 } },
+  "identities": [ { "IdentityName": "example.com", "IdentityType": "DOMAIN",
+                    "VerificationStatus": "SUCCESS", "SendingEnabled": true } ],
+  "suppressed": [ { "EmailAddress": "gone@example.net", "Reason": "BOUNCE",
+                    "LastUpdateTime": "2026-11-01T00:00:00Z" } ] } } }
+JSON
+cat >"$D/sesgate.conf" <<CONF
+default_region = eu-west-1
+state_dir = $D/state
+milter_user = nobody
+milter_socket_group = postfix
+milter_socket_mode = 0660
+milter_pid_file = $D.run/milter.pid
+CONF
+"$ctl" -c "$D/sesgate.conf" import "$T/state.json" >/dev/null ||
+    { echo "import failed"; exit 1; }
+"$ctl" -c "$D/sesgate.conf" status >/dev/null 2>&1   # quota files
+chown -R nobody "$D/state"
+if [ "$KIND" = unix ]; then
+    mspec=unix:$D.run/milter.sock
+    pfspec=$mspec
+else
+    mport=$(pf_free_port)
+    mspec=inet:$mport@127.0.0.1
+    pfspec=inet:127.0.0.1:$mport
+fi
+LOG=$T/milter.log
+# shellcheck disable=SC2086
+${SESGATE_VALGRIND:-} "$milter" -f -c "$D/sesgate.conf" -p "$mspec" \
+    >"$LOG" 2>&1 &
+milter_pid=$!
+for i in $(seq 1 300); do
+    grep -q 'listening on' "$LOG" 2>/dev/null && break
+    sleep 0.1
+done
+grep -q 'listening on' "$LOG" || { cat "$LOG"; exit 1; }
+# Postfix: smtpd process limit above SESSIONS (master.cf's 100 is the
+# default_process_limit's); flow control would only slow the clients.
+pf_start "$T/pf" "smtpd_milters = $pfspec
+milter_default_action = tempfail
+milter_protocol = 6
+default_process_limit = $((SESSIONS + 50))
+smtpd_client_connection_count_limit = 0" || { echo "postfix"; exit 1; }
+sed -i -E "s/^(127\\.0\\.0\\.1:$PF_SMTP_PORT +inet +n +- +n +- +)100 /\\1$((SESSIONS + 20)) /" \
+    "$PF_CONF/master.cf"
+pf_reload
+
+# sample LABEL - one "LABEL SECONDS RSS_KB FDS" line
+sample() {
+    local rss fds
+    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$milter_pid/status" \
+        2>/dev/null)
+    fds=$(ls "/proc/$milter_pid/fd" 2>/dev/null | wc -l)
+    echo "$1 $SECONDS ${rss:-0} $fds"
+}
+
+# The driver: SESSIONS asyncio clients, one JSON summary line.
+cat >"$T/load.py" <<'PY'
+import asyncio, json, sys, time
+
+port, sessions, duration, per_conn = (int(a) for a in sys.argv[1:5])
+UP = {
+    "from": "554 5.7.1 Message rejected: Email address is not verified. "
+            "The following identities failed the check in region "
+            "EU-WEST-1: bad@unverified.test",
+    "supp": "550 5.1.1 <gone@example.net> is on the Amazon SES "
+            "account-level suppression list in region eu-west-1 (reason "
+            "BOUNCE, since 2026-11-01T00:00:00Z)",
+}
+KINDS = ("ok", "from", "supp", "mixed")
+st = {"tx": {k: 0 for k in KINDS}, "accepted": 0, "unexpected": 0,
+      "conn_errors": 0, "connections": 0, "examples": []}
+deadline = time.monotonic() + duration
+
+
+def unexpected(what):
+    st["unexpected"] += 1
+    if len(st["examples"]) < 10:
+        st["examples"].append(what)
+
+
+async def reply(r):
+    lines = []
+    while True:
+        line = await asyncio.wait_for(r.readline(), 120)
+        if not line:
+            raise ConnectionError("connection closed")
+        line = line.decode("latin-1").rstrip("\r\n")
+        lines.append(line)
+        if len(line) < 4 or line[3] != "-":
+            return line
+
+
+async def cmd(r, w, text, want, kind):
+    w.write(text.encode() + b"\r\n")
+    await w.drain()
+    got = await reply(r)
+    if not got.startswith(want):
+        unexpected("%s: %s -> %s (want %s)" % (kind, text.split(":")[0],
+                                                got, want))
+        return False
+    return True
+
+
+async def session(sid):
+    n = 0
+    while time.monotonic() < deadline:
+        try:
+            r, w = await asyncio.open_connection("127.0.0.1", port)
+        except OSError as e:
+            st["conn_errors"] += 1
+            await asyncio.sleep(0.5)
+            continue
+        st["connections"] += 1
+        try:
+            if not (await reply(r)).startswith("220 "):
+                unexpected("banner")
+            await cmd(r, w, "EHLO load%d.test" % sid, "250", "ehlo")
+            for _ in range(per_conn):
+                if time.monotonic() >= deadline:
+                    break
+                n += 1
+                kind = KINDS[(sid + n) % 4]
+                tag = "s%d.%d" % (sid, n)
+                st["tx"][kind] += 1
+                if kind == "from":
+                    await cmd(r, w, "MAIL FROM:<bad@unverified.test>",
+                              UP["from"], kind)
+                    await cmd(r, w, "RSET", "250 ", kind)
+                    continue
+                await cmd(r, w, "MAIL FROM:<ok@example.com>", "250 2.1.0",
+                          kind)
+                if kind == "supp":
+                    await cmd(r, w, "RCPT TO:<gone@example.net>",
+                              UP["supp"], kind)
+                    await cmd(r, w, "RSET", "250 ", kind)
+                    continue
+                await cmd(r, w, "RCPT TO:<%s@example.net>" % tag,
+                          "250 2.1.5", kind)
+                if kind == "mixed":
+                    await cmd(r, w, "RCPT TO:<gone@example.net>",
+                              UP["supp"], kind)
+                if not await cmd(r, w, "DATA", "354 ", kind):
+                    await cmd(r, w, "RSET", "250 ", kind)
+                    continue
+                body = ("From: ok@example.com\r\nTo: %s@example.net\r\n"
+                        "Subject: load %s\r\n\r\nload test %s\r\n.\r\n"
+                        % (tag, tag, tag))
+                if await cmd(r, w, body.rstrip("\r\n"),
+                             "250 2.0.0 Ok: queued as ", kind):
+                    st["accepted"] += 1
+            await cmd(r, w, "QUIT", "221 ", "quit")
+        except (OSError, ConnectionError, asyncio.TimeoutError) as e:
+            st["conn_errors"] += 1
+            if len(st["examples"]) < 10:
+                st["examples"].append("session %d: %r" % (sid, e))
+        finally:
+            w.close()
+            try:
+                await w.wait_closed()
+            except Exception:
+                pass
+
+
+async def main():
+    await asyncio.gather(*(session(i) for i in range(sessions)))
+
+t0 = time.monotonic()
+asyncio.run(main())
+st["seconds"] = round(time.monotonic() - t0, 1)
+print(json.dumps(st))
+PY
+
+# Warm-up (the quota and metrics files opened, a thread or two made),
+# then the idle baseline.
+python3 "$T/load.py" "$PF_SMTP_PORT" 4 2 4 >"$T/warm.json"
+sleep 2
+base=$(sample idle)
+echo "milter idle before the load: RSS $(echo "$base" | cut -d' ' -f3) kB," \
+    "$(echo "$base" | cut -d' ' -f4) descriptors"
+
+(
+    while kill -0 "$milter_pid" 2>/dev/null; do
+        sleep "$SAMPLE"
+        sample load
+    done
+) >"$T/samples" &
+sampler=$!
+echo "load: $SESSIONS sessions for $DURATION s ($KIND socket), load average" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
+python3 "$T/load.py" "$PF_SMTP_PORT" "$SESSIONS" "$DURATION" "$PER_CONN" \
+    >"$T/load.json" 2>"$T/load.err"
+echo "load done, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+kill "$sampler" 2>/dev/null
+wait "$sampler" 2>/dev/null
+sampler=
+
+r=$(python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+t = s["tx"]
+print(s["accepted"], s["unexpected"], s["conn_errors"], s["connections"],
+      t["ok"], t["from"], t["supp"], t["mixed"], s["seconds"])
+for e in s["examples"]:
+    print("  example:", e, file=sys.stderr)' "$T/load.json") ||
+    { cat "$T/load.err"; bad "the driver failed"; r="0 1 1 0 0 0 0 0 1"; }
+read -r acc unexp cerr conns n_ok n_from n_supp n_mixed secs <<<"$r"
+tot=$((n_ok + n_from + n_supp + n_mixed))
+echo "transactions: $tot in $secs s, $conns connections, $acc accepted;" \
+    "ok $n_ok, from $n_from, supp $n_supp, mixed $n_mixed; $unexp" \
+    "unexpected replies, $cerr connection errors"
+echo "throughput: $(python3 -c "print(round($tot / $secs, 1))") transactions/s," \
+    "$(python3 -c "print(round($acc / $secs, 1))") accepted messages/s"
+for k in n_ok n_from n_supp n_mixed; do
+    check "some transactions of kind ${k#n_} (${!k})" [ "${!k}" -gt 0 ]
+done
+check "no unexpected reply ($unexp)" [ "$unexp" = 0 ]
+check "no connection error ($cerr)" [ "$cerr" = 0 ]
+check "the accepted are ok + mixed ($acc = $n_ok + $n_mixed)" \
+    [ "$acc" = $((n_ok + n_mixed)) ]
+
+# The sink: every accepted message (plus the warm-up's), nothing refused.
+wacc=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["accepted"])' "$T/warm.json")
+want=$((acc + wacc))
+pf_sink_wait "$want" 300 || true
+sleep 2
+got=$(pf_sink_count)
+check "the sink got the $want accepted messages ($got)" [ "$got" = "$want" ]
+strays=$(find "$PF_DIR/sink" -type f -exec grep -E -l \
+    '^X-(Mail|Rcpt)-Args: <(bad@unverified.test|gone@example.net)>' {} + \
+    2>/dev/null | wc -l)
+check "no refused sender or recipient reached the sink ($strays)" \
+    [ "$strays" = 0 ]
+check "the queue drained" [ -z "$(find "$PF_DIR/queue/deferred" \
+    "$PF_DIR/queue/active" "$PF_DIR/queue/incoming" -type f 2>/dev/null)" ]
+
+# Descriptors back to the idle figure once Postfix closed its milter
+# connections; RSS drift over the run.
+check "milter alive" kill -0 "$milter_pid"
+for i in $(seq 1 30); do
+    after=$(sample after)
+    [ "$(echo "$after" | cut -d' ' -f4)" -le "$(echo "$base" | cut -d' ' -f4)" ] &&
+        break
+    sleep 1
+done
+read -r _ _ brss bfds <<<"$base"
+read -r _ _ arss afds <<<"$after"
+python3 - "$T/samples" "$brss" "$bfds" "$arss" "$afds" >"$T/summary" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.startswith("load ")]
+rows = [(int(r[1]), int(r[2]), int(r[3])) for r in rows if int(r[2]) > 0]
+brss, bfds, arss, afds = (int(a) for a in sys.argv[2:6])
+if not rows:
+    print("nan no samples")
+    sys.exit()
+rss = [r[1] for r in rows]
+fds = [r[2] for r in rows]
+drift = 100.0 * (rss[-1] - rss[0]) / rss[0]
+print("%.1f RSS kB: idle %d, first %d, last %d, max %d, drift %+.1f %%, "
+      "after %d; fds: idle %d, first %d, last %d, max %d, after %d; "
+      "%d samples" % (drift, brss, rss[0], rss[-1], max(rss), drift, arss,
+                      bfds, fds[0], fds[-1], max(fds), afds, len(rows)))
+PY
+drift=$(cut -d' ' -f1 "$T/summary")
+echo "milter: $(cut -d' ' -f2- "$T/summary")"
+check "milter descriptors back to idle ($afds after, $bfds before)" \
+    [ "$afds" -le "$bfds" ]
+check "RSS drift under load within 50 % ($drift %)" \
+    python3 -c "import sys; sys.exit(0 if float('$drift') <= 50 else 1)"
+if [ -n "${SAMPLES_OUT:-}" ]; then
+    cp "$T/samples" "$SAMPLES_OUT"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
