@@ -591,6 +591,7 @@ ctl_cmd_policy_test(struct ctl_ctx *ctx, int argc, char **argv)
     const char **rcpts = NULL;
     const char *sasl = NULL, *from_arg = NULL;
     char *json = NULL, err[512], *p;
+    char display[SG_DISPLAY_MAX + 1];
     SG_DELEG *dl = NULL;
     SG_STATE *st = NULL;
     SG_SNAP *snap = NULL;
@@ -682,7 +683,8 @@ ctl_cmd_policy_test(struct ctl_ctx *ctx, int argc, char **argv)
         return ctl_usage_error("policy-test", "bad --from '%s'", from_arg);
     }
     req.from_address = from.addr;
-    req.from_display = from.display;
+    req.from_display = sg_authz_display_name(from.display, display,
+                                             sizeof(display));
     req.recipients = rcpts;
     req.nrecipients = nrcpt;
     if (req.feedback_address == NULL)

@@ -345,6 +345,33 @@ sg_authz_is_account_id(const char *s)
     return s != NULL && is_account_id(s);
 }
 
+/* sg_authz_display_name - a raw display name as ses:FromDisplayName */
+char *
+sg_authz_display_name(const char *raw, char *buf, size_t size)
+{
+    const char *p = raw != NULL ? raw : "";
+    size_t n = 0;
+    int quoted = 0;
+
+    if (buf == NULL || size == 0)
+        return buf;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    for (; *p != '\0' && n + 1 < size; p++) {
+        if (*p == '"') {
+            quoted = !quoted;
+            continue;
+        }
+        if (quoted && *p == '\\' && p[1] != '\0')
+            p++;
+        buf[n++] = *p;
+    }
+    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+        n--;
+    buf[n] = '\0';
+    return buf;
+}
+
 /* sg_authz_denied_text_buf - SES's access-denied text */
 char *
 sg_authz_denied_text_buf(const char *user, const char *arn, char *buf,

@@ -188,6 +188,18 @@ extern int sg_authz_check_policy(const char *doc, size_t len,
 extern char *sg_authz_denied_text_buf(const char *user, const char *arn,
                                       char *buf, size_t size);
 
+/*
+ * sg_authz_display_name - a display name as written in a header (as
+ *   struct sg_addr keeps it) as SES's ses:FromDisplayName: the quotes
+ *   of quoted strings and their backslash escapes removed, white space
+ *   trimmed ("\"Doe, John\"" -> "Doe, John"); encoded words stay as
+ *   written
+ *
+ * Returns: buf.
+ */
+extern char *sg_authz_display_name(const char *raw, char *buf,
+                                   size_t size);
+
 /* A parsed identity ARN. */
 struct sg_arn {
     char region[SG_REGION_MAX + 1];

@@ -1187,32 +1187,6 @@ out:
 
 /* ---- Identity-owner policies (R8). ---- */
 
-/* owner_display - a display name as ses:FromDisplayName: the quotes of
- * quoted strings and their backslash escapes removed, white space
- * trimmed (encoded words stay as written) */
-static void
-owner_display(const char *raw, char *buf, size_t size)
-{
-    const char *p = raw;
-    size_t n = 0;
-    int quoted = 0;
-
-    while (*p == ' ' || *p == '\t')
-        p++;
-    for (; *p != '\0' && n + 1 < size; p++) {
-        if (*p == '"') {
-            quoted = !quoted;
-            continue;
-        }
-        if (quoted && *p == '\\' && p[1] != '\0')
-            p++;
-        buf[n++] = *p;
-    }
-    while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-        n--;
-    buf[n] = '\0';
-}
-
 /* owner_mapped - the principal given or mapped, NULL if none */
 static const char *
 owner_mapped(const struct sg_owner_ctx *oc)
@@ -1417,7 +1391,7 @@ sg_decide_owner_policy(const SG_CONF *conf, SG_SNAP *snap,
     display[0] = '\0';
     if (nfrom > 0) {
         req.from_address = from[0].addr;
-        owner_display(from[0].display, display, sizeof(display));
+        sg_authz_display_name(from[0].display, display, sizeof(display));
     } else if (env_ok) {
         req.from_address = env.addr;
     }

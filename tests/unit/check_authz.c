@@ -1303,6 +1303,22 @@ START_TEST(test_principal_for)
 }
 END_TEST
 
+/* Display names as SES's ses:FromDisplayName. */
+START_TEST(test_display_name)
+{
+    char buf[64];
+
+    ck_assert_str_eq(sg_authz_display_name("\"News Desk\"", buf,
+                                           sizeof(buf)), "News Desk");
+    ck_assert_str_eq(sg_authz_display_name(" \"Doe, \\\"J\\\"\" ", buf,
+                                           sizeof(buf)), "Doe, \"J\"");
+    ck_assert_str_eq(sg_authz_display_name("Ann  B", buf, sizeof(buf)),
+                     "Ann  B");
+    ck_assert_str_eq(sg_authz_display_name(NULL, buf, sizeof(buf)), "");
+    ck_assert_str_eq(sg_authz_display_name("abcdef", buf, 4), "abc");
+}
+END_TEST
+
 /* aws_account_id: 12 digits, errors name the file and line. */
 START_TEST(test_owner_conf)
 {
@@ -1364,6 +1380,7 @@ sg_authz_suite(void)
     tcase_add_test(tc, test_owner_decide);
     tcase_add_test(tc, test_principal_for);
     tcase_add_test(tc, test_owner_conf);
+    tcase_add_test(tc, test_display_name);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("decide-r6");
