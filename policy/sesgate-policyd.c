@@ -38,6 +38,7 @@
 #include "metrics.h"
 #include "state.h"
 #include "quota.h"
+#include "authz.h"
 #include "policy_txn.h"
 #include "policy_loop.h"
 
@@ -177,6 +178,15 @@ check_policyd_params(const SG_CONF *conf, char *err, size_t errlen)
         if (sg_metrics_listen_parse(conf->metrics_listen, host,
                                     sizeof(host), &port, err, errlen) != 0)
             return -1;
+    }
+    /* A delegations file that does not load stops the start and is
+     * refused by a reload (the old one stays), as in the milter. */
+    if (conf->delegations[0] != '\0') {
+        SG_DELEG *dl = sg_deleg_load(conf->delegations, err, errlen);
+
+        if (dl == NULL)
+            return -1;
+        sg_deleg_free(dl);
     }
     return 0;
 }

@@ -167,11 +167,20 @@ boss@example.com     ap-southeast-2
 @quota.example.com   sa-east-1
 @rate.example.com    ca-central-1
 @nostate.example.com eu-north-1
+@au.partner.example  ap-southeast-2
 MAP
+    # Delegated sending (R8): identities of account 111122223333 in
+    # eu-west-1, one for partner.example's own envelope senders, one
+    # for SASL user app1.
+    cat >"$dir/delegations" <<'DELEG'
+delegate arn:aws:ses:eu-west-1:111122223333:identity/partner.example @partner.example owner=production
+delegate arn:aws:ses:eu-west-1:111122223333:identity/app.example sasl:app1 owner=production
+DELEG
     cat >"$dir/sesgate.conf" <<CONF
 default_region = eu-west-1
 sender_region_map = $dir/map
 state_dir = $dir/state
+delegations = $dir/delegations
 policyd_user = nobody
 policyd_socket_group = postfix
 CONF
@@ -281,6 +290,14 @@ scenarios() {
     expect_reply "451 4.3.0 <r4@example.net>: Recipient address rejected: sesgate: no SES state for region eu-north-1: import or sync it"
     expect_sink ""
 
+    send "R8 delegated sender in the ARN's region" news@partner.example p1@example.net
+    expect_queued
+    expect_sink p1@example.net
+
+    send "R8 delegated identity relayed to another region" news@au.partner.example p2@example.net
+    expect_reply "554 5.7.1 <p2@example.net>: Recipient address rejected: Access denied: User (unauthenticated) is not authorized to perform ses:SendRawEmail on resource arn:aws:ses:eu-west-1:111122223333:identity/partner.example (identity in region eu-west-1, message relayed to region ap-southeast-2)"
+    expect_sink ""
+
     case="R4 message too long"
     pf_sink_reset
     pf_swaks --from a@example.com --to r5@example.net \
@@ -385,6 +402,42 @@ sys.exit(0 if s.recv(100) == b"" else 1)' "$port"; then
         fi
         if grep -q 'malformed request' "$D/policyd.log"; then ok; else
             bad "no log line for the malformed request"; fi
+    fi
+    # R8 and the SASL user: this Postfix has no SASL, so the requests
+    # go to the daemon directly, with the attributes Postfix sends.
+    if [ "$mode" = inet ]; then
+        # policy_ask SASL SENDER - the action line of a RCPT request
+        policy_ask() {
+            printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTPA\nclient_address=127.0.0.1\nclient_name=localhost\nhelo_name=client.test\nsasl_method=PLAIN\nsasl_username=%s\nsender=%s\nrecipient=s1@example.net\nrecipient_count=0\ninstance=%s\n\n' \
+                "$1" "$2" "$RANDOM.$1" |
+                timeout 5 python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(sys.stdin.buffer.read())
+b = b""
+while not b.endswith(b"\n\n"):
+    d = s.recv(4096)
+    if not d:
+        break
+    b += d
+print(b.decode().split("\n")[0])' "$port"
+        }
+        # (the state store is back for these)
+        mv "$D/state/state.mdb.away" "$D/state/state.mdb"
+        stop_daemon
+        start_daemon "$D" "inet:127.0.0.1:$port"
+        case="R8 SASL user allowed"
+        got=$(policy_ask app1 web@app.example)
+        if [ "$got" = "action=DUNNO" ]; then ok; else
+            bad "reply '$got', want 'action=DUNNO'"; fi
+        case="R8 SASL user not allowed"
+        got=$(policy_ask app2 web@app.example)
+        want="action=554 5.7.1 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: web@app.example"
+        if [ "$got" = "$want" ]; then ok; else
+            bad "reply '$got', want '$want'"; fi
+        case="R8 SASL user, unauthenticated"
+        got=$(policy_ask "" web@app.example)
+        if [ "$got" = "$want" ]; then ok; else
+            bad "reply '$got', want '$want'"; fi
     fi
     if [ "$mode" != spawn ]; then
         case="one log line per refusal"
