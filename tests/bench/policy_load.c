@@ -1,7 +1,8 @@
 /*
  * policy_load.c - load generator for Postfix policy services
  *
- * policy_load [-c CONNS] [-d SECONDS] [-n REQUESTS] inet:HOST:PORT|unix:PATH
+ * policy_load [-c CONNS] [-d SECONDS] [-n REQUESTS] [-p PID -s EVERY]
+ *             inet:HOST:PORT|unix:PATH
  *
  * Opens CONNS persistent connections before the clock starts, then
  * keeps one request in flight on each (as an smtpd process does) for
@@ -11,8 +12,16 @@
  * recipients (every 50th recipient is on the benchmark state's
  * suppression list). Prints one line:
  *   conns=N requests=R seconds=S rps=X p50_us=A p99_us=B max_us=C
- *   refused=F
- * (refused: replies other than action=DUNNO).
+ *   refused=F errors=E
+ * (refused: replies other than action=DUNNO; errors: replies that do
+ * not start with "action=").
+ *
+ * With -p PID -s EVERY (the soak test, tests/load/soak-policyd.sh) it
+ * also reads /proc/PID/status and /proc/PID/fd before the first
+ * request, every EVERY requests and at the end, and prints a line
+ *   sample requests=R rss_kb=X anon_kb=A file_kb=F fds=D
+ * for each (VmRSS, RssAnon, RssFile: the state store's mapped pages
+ * count in VmRSS as they are touched).
  */
 
 /* System headers. */
@@ -27,6 +36,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,6 +181,46 @@ send_req(struct lconn *c, int id)
     return write(c->fd, buf, (size_t)n) == n ? 0 : -1;
 }
 
+/* status_kb - a "Name:   N kB" line of /proc/PID/status; -1 absent */
+static long
+status_kb(const char *status, const char *name)
+{
+    const char *p = strstr(status, name);
+
+    return p != NULL ? strtol(p + strlen(name), NULL, 10) : -1;
+}
+
+/* sample - one line of the daemon's memory and descriptors */
+static void
+sample(long pid, unsigned long long done)
+{
+    char path[64], buf[4096];
+    FILE *f;
+    DIR *d;
+    size_t n = 0;
+    long fds = 0;
+
+    snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+    if ((f = fopen(path, "r")) != NULL) {
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+    if ((d = opendir(path)) != NULL) {
+        while (readdir(d) != NULL)
+            fds++;
+        closedir(d);
+        fds -= 2;               /* . and .. */
+    } else {
+        fds = -1;
+    }
+    printf("sample requests=%llu rss_kb=%ld anon_kb=%ld file_kb=%ld "
+           "fds=%ld\n", done, status_kb(buf, "VmRSS:"),
+           status_kb(buf, "RssAnon:"), status_kb(buf, "RssFile:"), fds);
+    fflush(stdout);
+}
+
 /* cmp_ll - qsort comparator */
 static int
 cmp_ll(const void *a, const void *b)
@@ -186,11 +236,13 @@ main(int argc, char **argv)
     struct epoll_event ev, evs[256];
     struct lconn *cs;
     long long start, stop, end_at, dur_ns = 3000000000LL;
-    unsigned long long done = 0, limit = 0, refused = 0;
+    unsigned long long done = 0, limit = 0, refused = 0, errors = 0;
+    unsigned long long every = 0;
+    long pid = 0;
     int conns = 1, nconns, ep, i, n, ch;
     ssize_t k;
 
-    while ((ch = getopt(argc, argv, "c:d:n:")) != -1) {
+    while ((ch = getopt(argc, argv, "c:d:n:p:s:")) != -1) {
         switch (ch) {
         case 'c':
             conns = atoi(optarg);
@@ -202,9 +254,16 @@ main(int argc, char **argv)
             limit = strtoull(optarg, NULL, 10);
             dur_ns = 1LL << 62;
             break;
+        case 'p':
+            pid = strtol(optarg, NULL, 10);
+            break;
+        case 's':
+            every = strtoull(optarg, NULL, 10);
+            break;
         default:
             fprintf(stderr, "usage: policy_load [-c CONNS] [-d SECONDS] "
-                    "[-n REQUESTS] inet:HOST:PORT|unix:PATH\n");
+                    "[-n REQUESTS] [-p PID -s EVERY] "
+                    "inet:HOST:PORT|unix:PATH\n");
             return 64;
         }
     }
@@ -224,6 +283,8 @@ main(int argc, char **argv)
         ev.data.u32 = (unsigned)i;
         epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
     }
+    if (pid > 0)
+        sample(pid, 0);
     cap_lat = 1 << 20;
     lat = malloc(cap_lat * sizeof(*lat));
     start = now_ns();
@@ -248,6 +309,8 @@ main(int argc, char **argv)
                 continue;
             if (strncasecmp(c->in, "action=DUNNO", 12) != 0)
                 refused++;
+            if (strncmp(c->in, "action=", 7) != 0)
+                errors++;
             c->in_len = 0;
             if (nlat == cap_lat) {
                 cap_lat *= 2;
@@ -255,6 +318,8 @@ main(int argc, char **argv)
             }
             lat[nlat++] = now_ns() - c->sent_ns;
             done++;
+            if (pid > 0 && every > 0 && done % every == 0)
+                sample(pid, done);
             if (++c->step == 3) {
                 c->step = 0;
                 c->msg++;
@@ -271,12 +336,14 @@ main(int argc, char **argv)
             break;
     }
     stop = now_ns();
+    if (pid > 0)
+        sample(pid, done);
     qsort(lat, nlat, sizeof(*lat), cmp_ll);
     printf("conns=%d requests=%llu seconds=%.2f rps=%.0f p50_us=%.0f "
-           "p99_us=%.0f max_us=%.0f refused=%llu\n", nconns, done,
+           "p99_us=%.0f max_us=%.0f refused=%llu errors=%llu\n", nconns, done,
            (stop - start) / 1e9, done / ((stop - start) / 1e9),
            nlat ? lat[nlat / 2] / 1e3 : 0,
            nlat ? lat[(size_t)(nlat * 0.99)] / 1e3 : 0,
-           nlat ? lat[nlat - 1] / 1e3 : 0, refused);
+           nlat ? lat[nlat - 1] / 1e3 : 0, refused, errors);
     return 0;
 }
