@@ -184,6 +184,17 @@ printf '{"Statement": [' >"$sg_tmp/broken.json"
 sg_run "$ctl" -c "$good" policy-test --identity "$arn" --principal 444455556666 --from a@example.com --rcpt x@example.com --policy "$sg_tmp/broken.json"
 assert_exit 65
 
+sg_case "policy-test: ses:FromDisplayName is the display name without its quotes"
+cat >"$sg_tmp/display.json" <<END
+{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ses:SendRawEmail","Resource":"$arn",
+ "Condition":{"StringEquals":{"ses:FromDisplayName":"Sales, EU"}}}]}
+END
+sg_run "$ctl" -c "$good" policy-test --identity "$arn" --principal 444455556666 --from '"Sales, EU" <sales@example.com>' --rcpt x@example.com --policy "$sg_tmp/display.json"
+assert_exit 0
+assert_line "result: ALLOW"
+sg_run "$ctl" -c "$good" policy-test --identity "$arn" --principal 444455556666 --from '"Sales" <sales@example.com>' --rcpt x@example.com --policy "$sg_tmp/display.json"
+assert_exit 77
+
 sg_case "policy-test usage"
 sg_run "$ctl" -c "$good" policy-test --identity not-an-arn --principal 1 --from a@b.example --rcpt d@e.example
 assert_exit 64
