@@ -8,36 +8,91 @@
  *
  *   header   magic "SGQUOTA\0", version, sizes, a robust mutex that
  *            guards only the allocation of region slots
- *   regions  QF_REGIONS slots, each with its own robust process-shared
- *            mutex and, under it:
- *              - the rate token bucket: tokens and the time of the last
- *                refill; it refills at max_rate per second up to burst;
- *              - the rolling 24-hour window: a ring of 10-second
- *                buckets of committed daily units with a running sum;
- *              - the reservations (holds): an open-addressing hash
- *                table keyed by the transaction id.
+ *   regions  QF_REGIONS slots, each with
+ *              - a robust process-shared mutex (the region lock) and,
+ *                under it, the rate token bucket (tokens and the time
+ *                of the last refill; it refills at max_rate per second
+ *                up to burst) and the rolling 24-hour window (a ring of
+ *                10-second buckets of committed daily units with a
+ *                running sum);
+ *              - QF_LEASES lease slots (below), one cache line each;
+ *              - QF_STRIPES hold stripes, each with its own robust
+ *                mutex: an open-addressing hash table of reservations
+ *                (holds) keyed by the transaction id, the stripe's held
+ *                sums, and the daily units committed in the stripe that
+ *                are not yet in the ring ("pending", one bucket's worth).
  *
  * The file is created complete (sized, header and every mutex
  * initialised) under a temporary name and linked into place, so no
  * process ever sees a half-made file; two processes creating it at once
  * agree on the one that was linked first.
  *
- * Crash safety: the mutexes are PTHREAD_PROCESS_SHARED and
+ * Scaling: leases and stripes. One lock per region made two threads on
+ * one region slower than one (the lock and the counters bounced between
+ * the cores on every call). Now:
+ *
+ *   - A hold lives in the stripe of its transaction id's hash and is
+ *     added, committed and released under that stripe's lock only. A
+ *     commit adds its daily units to the stripe's pending count; they
+ *     move into the ring (under region lock + stripe lock) when the
+ *     stripe's next commit falls in a later 10-second bucket.
+ *   - Rate tokens and daily units come from a per-thread lease when the
+ *     region has room: under the region lock a thread takes
+ *     QF_LEASE_UNITS of each into a lease slot of the file, one 64-bit
+ *     word (tag, daily, rate) that it then spends with compare-and-swap
+ *     and no lock. A lease is used for QF_LEASE_MS at most (its owner
+ *     then returns the rest and takes a new one); anyone holding the
+ *     region lock takes back the rest of a lease QF_LEASE_RECLAIM_MS
+ *     old, and the owner returns its leases at close.
+ *   - Leases are handed out only while both budgets (tokens, daily room)
+ *     have at least QF_LEASE_ROOM units beyond the request. Below that
+ *     every call takes the exact path: under the region lock, and when
+ *     the answer would be a refusal, the unspent units of every lease
+ *     are first taken back (the swap of the word to 0 makes the owner's
+ *     next compare-and-swap fail) and the check done again. So nobody
+ *     is refused while units sit unspent in a lease.
+ *
+ *   The daily figure checked under the region lock is
+ *       committed (ring, reconciled, plus the stripes' pending)
+ *       + held (the stripes' sums) + the unspent units of all leases,
+ *   read in that order: leases, then held, then pending. Units move
+ *   the other way (lease -> hold -> pending -> ring) and each move
+ *   adds to the next count before it subtracts from the previous one,
+ *   so a reader may see a unit twice for an instant but never miss it:
+ *   admission stays exact (never more than the quota).
+ *
+ * Bounds of the scheme: "sesgatectl status" shows tokens without the
+ *   unspent part of the leases (at most QF_LEASES x QF_LEASE_UNITS) and
+ *   the current rate up to QF_LEASE_MS late (a lease's spent tokens are
+ *   counted when it is returned); sent_24h and reserved are exact. Rate
+ *   tokens taken by a lease may be spent up to QF_LEASE_MS later than
+ *   taken (the bucket is only leased from while it holds more than
+ *   QF_LEASE_ROOM tokens, i.e. at rates of thousands per second). A
+ *   thread that checks a lease, adds its hold and then finds the lease
+ *   taken back undoes the hold: a refusal racing that instant at the
+ *   very limit may see those units once more (a 454, never an excess).
+ *
+ * Crash safety: all the mutexes are PTHREAD_PROCESS_SHARED and
  * PTHREAD_MUTEX_ROBUST. When a process dies holding one, the next
  * locker gets EOWNERDEAD; it then rebuilds what a half-done update may
- * have left inconsistent (the window sum and the hold table and its
- * sums are recomputed from the buckets and the holds themselves), marks
- * the mutex consistent and carries on. A dead process's holds expire
- * after quota_reservation_timeout, released lazily: each region keeps
- * the earliest expiry time, and the first call after it sweeps the
- * table.
+ * have left inconsistent (the window sums from the buckets, a stripe's
+ * hold table and sums from the holds themselves), marks the mutex
+ * consistent and carries on. A dead process's holds expire after
+ * quota_reservation_timeout, released lazily: each stripe keeps its
+ * earliest expiry time, and the first call after it sweeps the stripe.
+ * Its leases are taken back QF_LEASE_RECLAIM_MS after they were
+ * granted; units it committed are already in a stripe's pending count.
+ * A process killed between adding a pending count to the ring and
+ * clearing it counts those units twice (on the safe side).
  *
  * Rolling window: a daily unit committed at time t goes into the bucket
  * of t. The window counts the current bucket and the QF_BUCKETS before
  * it, so a unit is counted for at least 24 hours and at most 24 hours
  * plus one bucket width (10 s): never less than SES counts it, at most
  * 10 s more. The ring advances lazily; a bucket leaving the window is
- * subtracted from the running sum, so a check is O(1) amortised.
+ * subtracted from the running sum, so a check is O(1) amortised. A
+ * stripe's pending units keep the bucket of their commits and age out
+ * the same way.
  *
  * Reconciliation with SES's SentLast24Hours: the import or sync gives
  * sent_24h as SES saw it at synced_at. It already includes whatever we
@@ -55,7 +110,7 @@
  * figure does not show yet. Once synced_at is 24 h old the sync figure
  * has aged out entirely and used is window_sum. When synced_at is
  * unknown (0), used = max(window_sum, sent_24h). Units held by
- * reservations count on top of used.
+ * reservations and unspent lease units count on top of used.
  */
 
 /* System headers. */
@@ -79,15 +134,33 @@
 #include "state.h"
 
 #define QF_MAGIC        "SGQUOTA"       /* 8 bytes with the NUL */
-#define QF_VERSION      1
+#define QF_VERSION      2               /* 2: leases and hold stripes */
 #define QF_REGIONS      32
 #define QF_BUCKET_MS    10000LL         /* 10-second buckets */
 #define QF_BUCKETS      8640LL          /* 24 h of them */
 #define QF_RING         (QF_BUCKETS + 1) /* plus the current one */
 #define QF_DAY_MS       86400000LL
-#define QF_HOLDS_MAX    1024            /* holds per region */
-#define QF_HOLD_SLOTS   2048            /* hash slots: load <= 1/2 */
+#define QF_STRIPES      8               /* hold stripes per region */
+#define QF_STRIPE_SLOTS 256             /* hash slots per stripe */
+#define QF_STRIPE_HOLDS 192             /* holds per stripe: load 3/4 */
+#define QF_HOLDS_MAX    (QF_STRIPES * QF_STRIPE_HOLDS)
+#define QF_LEASES       32              /* lease slots per region */
+#define QF_LEASE_UNITS  128LL           /* units of each kind a lease */
+#define QF_LEASE_MS     100LL           /* an owner uses a lease this long */
+#define QF_LEASE_RECLAIM_MS 200LL       /* others take it back after this */
+#define QF_LEASE_ROOM   (QF_LEASES * QF_LEASE_UNITS) /* room to lease */
+#define QF_TLS          4               /* leases remembered per thread */
 #define QF_FILE         "quota.db"
+
+/* The lease word: tag (24 bits), daily units (20), rate units (20). */
+#define LW_BITS         20
+#define LW_MASK         ((1ULL << LW_BITS) - 1)
+#define LW_TAG(w)       ((uint32_t)((w) >> (2 * LW_BITS)))
+#define LW_DAILY(w)     ((int64_t)(((w) >> LW_BITS) & LW_MASK))
+#define LW_RATE(w)      ((int64_t)((w) & LW_MASK))
+#define LW_MAKE(t, d, r) (((uint64_t)(t) << (2 * LW_BITS)) \
+                          | ((uint64_t)(d) << LW_BITS) | (uint64_t)(r))
+#define LW_TAG_MASK     0xffffffU
 
 /* A reservation. hash 0 marks a free slot. */
 struct qf_hold {
@@ -101,7 +174,30 @@ struct qf_hold {
     char txn[SG_QUOTA_TXN_MAX + 1];
 };
 
-/* A region slot. Everything after lock is guarded by it. */
+/* A lease slot. word is spent without a lock; the rest is written under
+ * the region lock. owner_pid 0: free. */
+struct qf_lease {
+    _Alignas(64) _Atomic uint64_t word;
+    int64_t owner_pid;
+    uint64_t owner_serial;      /* the owning handle (struct qf) */
+    int64_t granted_ms;
+    int64_t rate_granted;       /* tokens taken into it */
+};
+
+/* A hold stripe. Everything but held_daily and pending (read without
+ * the lock by region-lock holders) is guarded by lock. */
+struct qf_stripe {
+    _Alignas(64) pthread_mutex_t lock;
+    int64_t nholds;
+    int64_t held_rate;
+    int64_t next_expiry_ms;     /* no hold expires before this */
+    _Atomic int64_t held_daily;
+    _Atomic int64_t pending;    /* committed, not yet in the ring */
+    _Atomic int64_t pending_bucket;
+    struct qf_hold holds[QF_STRIPE_SLOTS];
+};
+
+/* A region slot. Everything after lock up to ring is guarded by it. */
 struct qf_region {
     pthread_mutex_t lock;
     atomic_uint ready;          /* 1 once name is set (never unset) */
@@ -117,13 +213,11 @@ struct qf_region {
     int64_t window_sum;         /* sum of ring */
     int64_t sync_ms;            /* synced_at that since_sum is for */
     int64_t since_sum;          /* committed in buckets >= sync bucket */
-    /* Holds. */
-    int64_t nholds;
-    int64_t held_daily;
-    int64_t held_rate;
-    int64_t next_expiry_ms;     /* no hold expires before this */
+    uint32_t lease_gen;         /* last lease tag handed out */
+    int64_t leases_granted;     /* since the file was made (tests) */
     int64_t ring[QF_RING];
-    struct qf_hold holds[QF_HOLD_SLOTS];
+    struct qf_lease leases[QF_LEASES];
+    struct qf_stripe stripes[QF_STRIPES];
 };
 
 /* The file header. */
@@ -150,7 +244,23 @@ struct qf {
     struct qf_header *hdr;
     unsigned char *map;
     size_t map_size;
+    uint64_t serial;            /* unique in this process */
+    int64_t pid;                /* of the process that opened it */
 };
+
+/* A lease this thread owns, remembered per (handle, region). */
+struct qf_tls {
+    const struct qf *f;
+    uint64_t serial;
+    const struct qf_region *r;
+    int slot;
+    uint32_t tag;
+    int64_t granted_ms;
+};
+
+static _Atomic uint64_t qf_serial_next;
+static _Thread_local struct qf_tls qf_tls[QF_TLS];
+static _Thread_local unsigned qf_tls_next;
 
 /* region_at - the i-th region slot of the map */
 static struct qf_region *
@@ -177,6 +287,18 @@ init_mutex(pthread_mutex_t *m)
     return rc;
 }
 
+/*
+ * add_locked - add to a counter that one writer (the holder of its
+ *   lock) changes and others read without the lock: a plain load and a
+ *   release store, cheaper than an atomic read-modify-write
+ */
+static void
+add_locked(_Atomic int64_t *p, int64_t d)
+{
+    atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed)
+                          + d, memory_order_release);
+}
+
 /* txn_hash - FNV-1a 64 of a transaction id, never 0 */
 static uint64_t
 txn_hash(const char *txn)
@@ -190,23 +312,31 @@ txn_hash(const char *txn)
     return h != 0 ? h : 1;
 }
 
-/* hold_home - the home slot of a hash */
+/* stripe_of - the stripe of a hash (its low bits) */
+static struct qf_stripe *
+stripe_of(struct qf_region *r, uint64_t h)
+{
+    return &r->stripes[h & (QF_STRIPES - 1)];
+}
+
+/* hold_home - the home slot of a hash within its stripe */
 static size_t
 hold_home(uint64_t h)
 {
-    return (size_t)(h ^ (h >> 29)) & (QF_HOLD_SLOTS - 1);
+    return (size_t)((h >> 3) ^ (h >> 29)) & (QF_STRIPE_SLOTS - 1);
 }
 
 /* hold_find - the slot of txn, or -1 */
 static long
-hold_find(struct qf_region *r, uint64_t h, const char *txn)
+hold_find(struct qf_stripe *st, uint64_t h, const char *txn)
 {
     size_t i = hold_home(h), n;
 
-    for (n = 0; n < QF_HOLD_SLOTS; n++, i = (i + 1) & (QF_HOLD_SLOTS - 1)) {
-        if (r->holds[i].hash == 0)
+    for (n = 0; n < QF_STRIPE_SLOTS;
+         n++, i = (i + 1) & (QF_STRIPE_SLOTS - 1)) {
+        if (st->holds[i].hash == 0)
             return -1;
-        if (r->holds[i].hash == h && strcmp(r->holds[i].txn, txn) == 0)
+        if (st->holds[i].hash == h && strcmp(st->holds[i].txn, txn) == 0)
             return (long)i;
     }
     return -1;
@@ -214,12 +344,13 @@ hold_find(struct qf_region *r, uint64_t h, const char *txn)
 
 /* hold_insert_slot - the free slot where a new hash goes, or -1 */
 static long
-hold_insert_slot(struct qf_region *r, uint64_t h)
+hold_insert_slot(struct qf_stripe *st, uint64_t h)
 {
     size_t i = hold_home(h), n;
 
-    for (n = 0; n < QF_HOLD_SLOTS; n++, i = (i + 1) & (QF_HOLD_SLOTS - 1))
-        if (r->holds[i].hash == 0)
+    for (n = 0; n < QF_STRIPE_SLOTS;
+         n++, i = (i + 1) & (QF_STRIPE_SLOTS - 1))
+        if (st->holds[i].hash == 0)
             return (long)i;
     return -1;
 }
@@ -230,56 +361,56 @@ hold_insert_slot(struct qf_region *r, uint64_t h)
  *   lookups never stop early at a hole)
  */
 static void
-hold_delete(struct qf_region *r, size_t i)
+hold_delete(struct qf_stripe *st, size_t i)
 {
     size_t j = i, k;
 
-    r->nholds--;
-    r->held_daily -= r->holds[i].daily_units;
-    r->held_rate -= r->holds[i].rate_units;
+    st->nholds--;
+    add_locked(&st->held_daily, -st->holds[i].daily_units);
+    st->held_rate -= st->holds[i].rate_units;
     for (;;) {
-        r->holds[i].hash = 0;
+        st->holds[i].hash = 0;
         for (;;) {
-            j = (j + 1) & (QF_HOLD_SLOTS - 1);
-            if (r->holds[j].hash == 0)
+            j = (j + 1) & (QF_STRIPE_SLOTS - 1);
+            if (st->holds[j].hash == 0)
                 return;
-            k = hold_home(r->holds[j].hash);
+            k = hold_home(st->holds[j].hash);
             /* Leave j where it is if its home lies cyclically in
              * (i, j]: moving it to i would put it before its home. */
             if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
                 continue;
             break;
         }
-        r->holds[i] = r->holds[j];
+        st->holds[i] = st->holds[j];
         i = j;
     }
 }
 
-/* expire_holds - release holds older than the timeout (lazily) */
+/* expire_holds - release a stripe's holds older than the timeout */
 static void
-expire_holds(struct qf *f, struct qf_region *r, int64_t now)
+expire_holds(struct qf *f, struct qf_stripe *st, int64_t now)
 {
     int64_t timeout = f->q.reservation_timeout_ms;
     int64_t next = INT64_MAX;
     size_t i;
 
-    if (now < r->next_expiry_ms)
+    if (now < st->next_expiry_ms)
         return;
-    for (i = 0; i < QF_HOLD_SLOTS;) {
-        struct qf_hold *hd = &r->holds[i];
+    for (i = 0; i < QF_STRIPE_SLOTS;) {
+        struct qf_hold *hd = &st->holds[i];
 
         if (hd->hash != 0 && hd->created_ms + timeout <= now) {
             /* Daily units go back; rate tokens do not (their second is
              * long past). A delete may move a later entry into i: look
              * at i again. */
-            hold_delete(r, i);
+            hold_delete(st, i);
             continue;
         }
         if (hd->hash != 0 && hd->created_ms + timeout < next)
             next = hd->created_ms + timeout;
         i++;
     }
-    r->next_expiry_ms = next;
+    st->next_expiry_ms = next;
 }
 
 /* ring_advance - move the window to the bucket of now */
@@ -333,21 +464,108 @@ sync_update(struct qf_region *r, int64_t sync_ms)
         r->since_sum += r->ring[i % QF_RING];
 }
 
-/* daily_used - committed daily units, reconciled (file comment) */
+/*
+ * stripe_flush - move a stripe's pending units into the ring (region
+ *   and stripe locked, in that order); units of a bucket that has left
+ *   the window are dropped
+ */
+static void
+stripe_flush(struct qf_region *r, struct qf_stripe *st)
+{
+    int64_t p = atomic_load_explicit(&st->pending, memory_order_relaxed);
+    int64_t b = atomic_load_explicit(&st->pending_bucket,
+                                     memory_order_relaxed);
+
+    if (p == 0)
+        return;
+    ring_advance(r, b * QF_BUCKET_MS);
+    if (b > r->head - QF_RING) {
+        r->ring[b % QF_RING] += p;
+        r->window_sum += p;
+        if (r->sync_ms > 0 && b >= r->sync_ms / QF_BUCKET_MS)
+            r->since_sum += p;
+    }
+    /* Ring first, then the pending count: a crash in between counts
+     * the units twice, never not at all. */
+    add_locked(&st->pending, -p);
+}
+
+/*
+ * lease_units - the unspent units of all leases (region locked); read
+ *   before the stripes (file comment)
+ */
+static int64_t
+lease_units(struct qf_region *r, int64_t *rate)
+{
+    int64_t d = 0;
+    int i;
+
+    *rate = 0;
+    for (i = 0; i < QF_LEASES; i++) {
+        uint64_t w = atomic_load_explicit(&r->leases[i].word,
+                                          memory_order_acquire);
+
+        d += LW_DAILY(w);
+        *rate += LW_RATE(w);
+    }
+    return d;
+}
+
+/*
+ * held_units - the daily units of all holds and the committed units
+ *   still pending in the stripes (region locked); pending units of a
+ *   bucket that left the window do not count, those from the sync's
+ *   bucket on go to *since
+ */
+static int64_t
+held_units(struct qf_region *r, int64_t *pending, int64_t *since)
+{
+    int64_t held = 0, b, p;
+    int i;
+
+    *pending = 0;
+    *since = 0;
+    for (i = 0; i < QF_STRIPES; i++)
+        held += atomic_load_explicit(&r->stripes[i].held_daily,
+                                     memory_order_acquire);
+    for (i = 0; i < QF_STRIPES; i++) {
+        p = atomic_load_explicit(&r->stripes[i].pending,
+                                 memory_order_acquire);
+        b = atomic_load_explicit(&r->stripes[i].pending_bucket,
+                                 memory_order_acquire);
+        if (p == 0 || b <= r->head - QF_RING)
+            continue;
+        *pending += p;
+        if (r->sync_ms > 0 && b >= r->sync_ms / QF_BUCKET_MS)
+            *since += p;
+    }
+    return held;
+}
+
+/*
+ * daily_used - daily units in use (region locked and prepared):
+ *   committed, reconciled (file comment), plus held, plus leased;
+ *   *committed gets the first part alone
+ */
 static double
 daily_used(struct qf_region *r, const struct sg_quota_limits *lim,
-           int64_t now)
+           int64_t now, double *committed)
 {
-    double w = (double)r->window_sum;
-    double s;
+    int64_t leased, lrate, held, pending, since;
+    double w, s;
 
+    leased = lease_units(r, &lrate);
+    held = held_units(r, &pending, &since);
+    w = (double)(r->window_sum + pending);
     if (lim->synced_at_ms <= 0)
         s = lim->sent_24h;
     else if (now - lim->synced_at_ms >= QF_DAY_MS)
         s = 0;
     else
-        s = lim->sent_24h + (double)r->since_sum;
-    return w > s ? w : s;
+        s = lim->sent_24h + (double)(r->since_sum + since);
+    if (committed != NULL)
+        *committed = w > s ? w : s;
+    return (w > s ? w : s) + (double)held + (double)leased;
 }
 
 /* refill - bring the token bucket to now */
@@ -381,14 +599,134 @@ note_rate(struct qf_region *r, int64_t now, int64_t units)
     r->sec_units += units;
 }
 
-/* slot_repair - rebuild what a process that died mid-update may have
- *   left inconsistent: the running sums and the hold hash table */
+/*
+ * lease_take_back - empty lease slot i and free it (region locked):
+ *   its unspent tokens go back to the bucket (refill caps them at the
+ *   burst), its unspent daily units simply stop counting
+ */
 static void
-slot_repair(struct qf_region *r)
+lease_take_back(struct qf_region *r, int i, int64_t now)
 {
-    static struct qf_hold keep[QF_HOLD_SLOTS];
-    static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
-    size_t i, n = 0;
+    struct qf_lease *l = &r->leases[i];
+    uint64_t w = atomic_exchange_explicit(&l->word, 0,
+                                          memory_order_acq_rel);
+
+    if (l->owner_pid != 0) {
+        if (r->tok_ms != 0)
+            r->tokens += (double)LW_RATE(w);
+        if (l->rate_granted > LW_RATE(w))
+            note_rate(r, now, l->rate_granted - LW_RATE(w));
+    }
+    l->owner_pid = 0;
+    l->owner_serial = 0;
+    l->rate_granted = 0;
+}
+
+/*
+ * leases_reclaim - take back leases granted QF_LEASE_RECLAIM_MS ago or
+ *   more (or in the future: the clock went back), or all of them
+ */
+static void
+leases_reclaim(struct qf_region *r, int64_t now, int all)
+{
+    int i;
+
+    for (i = 0; i < QF_LEASES; i++) {
+        struct qf_lease *l = &r->leases[i];
+
+        if (l->owner_pid == 0)
+            continue;
+        if (all || now - l->granted_ms >= QF_LEASE_RECLAIM_MS
+            || now < l->granted_ms)
+            lease_take_back(r, i, now);
+    }
+}
+
+/* tls_find - this thread's lease record for (f, r), or NULL */
+static struct qf_tls *
+tls_find(const struct qf *f, const struct qf_region *r)
+{
+    int i;
+
+    for (i = 0; i < QF_TLS; i++)
+        if (qf_tls[i].f == f && qf_tls[i].serial == f->serial
+            && qf_tls[i].r == r)
+            return &qf_tls[i];
+    return NULL;
+}
+
+/*
+ * lease_return - give back this thread's lease on r, if it still owns
+ *   it (region locked); a slot taken back and handed to another owner
+ *   since then has another tag and is left alone
+ */
+static void
+lease_return(struct qf *f, struct qf_region *r, int64_t now)
+{
+    struct qf_tls *e = tls_find(f, r);
+    struct qf_lease *l;
+    uint64_t w;
+
+    if (e == NULL)
+        return;
+    l = &r->leases[e->slot];
+    w = atomic_load_explicit(&l->word, memory_order_acquire);
+    if (l->owner_pid != 0 && LW_TAG(w) == e->tag)
+        lease_take_back(r, e->slot, now);
+    memset(e, 0, sizeof(*e));
+}
+
+/*
+ * lease_grant - take a fresh lease for this thread (region locked and
+ *   prepared, room checked); 0, or -1 when every slot is in use
+ */
+static int
+lease_grant(struct qf *f, struct qf_region *r, long long rate_units,
+            long long daily_units, int64_t now)
+{
+    struct qf_lease *l;
+    struct qf_tls *e;
+    int64_t d = QF_LEASE_UNITS, rt = QF_LEASE_UNITS;
+    int i;
+
+    for (i = 0; i < QF_LEASES; i++)
+        if (r->leases[i].owner_pid == 0)
+            break;
+    if (i == QF_LEASES)
+        return -1;
+    if (d < daily_units)
+        d = daily_units;
+    if (rt < rate_units)
+        rt = rate_units;
+    l = &r->leases[i];
+    if ((r->lease_gen = (r->lease_gen + 1) & LW_TAG_MASK) == 0)
+        r->lease_gen = 1;
+    l->owner_pid = f->pid;
+    l->owner_serial = f->serial;
+    l->granted_ms = now;
+    l->rate_granted = rt;
+    r->leases_granted++;
+    r->tokens -= (double)rt;
+    atomic_store_explicit(&l->word, LW_MAKE(r->lease_gen, d, rt),
+                          memory_order_release);
+    if ((e = tls_find(f, r)) == NULL) {
+        e = &qf_tls[qf_tls_next++ % QF_TLS];
+        /* An evicted entry's lease is taken back by age. */
+    }
+    e->f = f;
+    e->serial = f->serial;
+    e->r = r;
+    e->slot = i;
+    e->tag = r->lease_gen;
+    e->granted_ms = now;
+    return 0;
+}
+
+/* region_repair - rebuild the window sums after a dead lock owner */
+static void
+region_repair(struct qf_region *r)
+{
+    size_t i;
     int64_t sum = 0, sync = r->sync_ms;
 
     for (i = 0; i < QF_RING; i++)
@@ -396,45 +734,61 @@ slot_repair(struct qf_region *r)
     r->window_sum = sum;
     r->sync_ms = -1;
     sync_update(r, sync);
+}
+
+/* stripe_repair - rebuild a stripe's hash table and sums after a dead
+ *   lock owner */
+static void
+stripe_repair(struct qf_stripe *st)
+{
+    static struct qf_hold keep[QF_STRIPE_SLOTS];
+    static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
+    size_t i, n = 0;
+    int64_t held = 0;
+
     pthread_mutex_lock(&keep_lock);
-    for (i = 0; i < QF_HOLD_SLOTS; i++) {
-        struct qf_hold *hd = &r->holds[i];
+    for (i = 0; i < QF_STRIPE_SLOTS; i++) {
+        struct qf_hold *hd = &st->holds[i];
 
         hd->txn[SG_QUOTA_TXN_MAX] = '\0';
         if (hd->hash != 0 && hd->txn[0] != '\0'
-            && hd->hash == txn_hash(hd->txn) && n < QF_HOLDS_MAX)
+            && hd->hash == txn_hash(hd->txn) && n < QF_STRIPE_HOLDS)
             keep[n++] = *hd;
         hd->hash = 0;
     }
-    r->nholds = 0;
-    r->held_daily = 0;
-    r->held_rate = 0;
+    st->nholds = 0;
+    st->held_rate = 0;
     for (i = 0; i < n; i++) {
         long s;
 
-        if (hold_find(r, keep[i].hash, keep[i].txn) >= 0)
+        if (hold_find(st, keep[i].hash, keep[i].txn) >= 0)
             continue;           /* a half-moved duplicate */
-        if ((s = hold_insert_slot(r, keep[i].hash)) < 0)
+        if ((s = hold_insert_slot(st, keep[i].hash)) < 0)
             break;
-        r->holds[s] = keep[i];
-        r->nholds++;
-        r->held_daily += keep[i].daily_units;
-        r->held_rate += keep[i].rate_units;
+        st->holds[s] = keep[i];
+        st->nholds++;
+        held += keep[i].daily_units;
+        st->held_rate += keep[i].rate_units;
     }
     pthread_mutex_unlock(&keep_lock);
-    r->next_expiry_ms = 0;      /* sweep at the next call */
+    atomic_store_explicit(&st->held_daily, held, memory_order_release);
+    st->next_expiry_ms = 0;     /* sweep at the next call */
 }
 
-/* lock_slot - lock a region slot, recovering from a dead owner */
+/* lock_robust - lock a shared mutex, repairing after a dead owner */
 static SG_STATUS
-lock_slot(struct qf *f, struct qf_region *r)
+lock_robust(struct qf *f, pthread_mutex_t *m, struct qf_region *r,
+            struct qf_stripe *st)
 {
-    int rc = pthread_mutex_lock(&r->lock);
+    int rc = pthread_mutex_lock(m);
 
     if (rc == EOWNERDEAD) {
-        slot_repair(r);
-        if (pthread_mutex_consistent(&r->lock) != 0) {
-            pthread_mutex_unlock(&r->lock);
+        if (st != NULL)
+            stripe_repair(st);
+        else
+            region_repair(r);
+        if (pthread_mutex_consistent(m) != 0) {
+            pthread_mutex_unlock(m);
             sg_quota_set_error(&f->q, "quota: region lock cannot be "
                                "recovered");
             return SG_ERR_STATE;
@@ -446,6 +800,20 @@ lock_slot(struct qf *f, struct qf_region *r)
         return SG_ERR_STATE;
     }
     return SG_OK;
+}
+
+/* lock_slot - lock a region slot */
+static SG_STATUS
+lock_slot(struct qf *f, struct qf_region *r)
+{
+    return lock_robust(f, &r->lock, r, NULL);
+}
+
+/* lock_stripe - lock a hold stripe */
+static SG_STATUS
+lock_stripe(struct qf *f, struct qf_stripe *st)
+{
+    return lock_robust(f, &st->lock, NULL, st);
 }
 
 /* find_region - the slot of a region; with create, allocate it */
@@ -480,7 +848,6 @@ find_region(struct qf *f, const char *name, int create,
         if (!atomic_load_explicit(&r->ready, memory_order_acquire)) {
             /* Free: the rest of the slot is zero from creation. */
             snprintf(r->name, sizeof(r->name), "%s", name);
-            r->next_expiry_ms = INT64_MAX;
             atomic_store_explicit(&r->ready, 1, memory_order_release);
             *out = r;
             break;
@@ -499,32 +866,194 @@ find_region(struct qf *f, const char *name, int create,
     return SG_OK;
 }
 
-/* prepare - bring a locked slot to now: expiry, window, sync */
+/* prepare - bring a locked region to now: window, sync, bucket, leases */
 static void
-prepare(struct qf *f, struct qf_region *r, const struct sg_quota_limits *lim,
-        int64_t now)
+prepare(struct qf_region *r, const struct sg_quota_limits *lim, int64_t now)
 {
-    expire_holds(f, r, now);
     ring_advance(r, now);
     if (lim != NULL) {
         sync_update(r, lim->synced_at_ms);
         refill(r, lim, now);
     }
+    leases_reclaim(r, now, 0);
 }
 
-/* admit - whether units fit now (slot locked and prepared) */
+/* admit_once - whether units fit now (region locked and prepared) */
 static enum sg_quota_deny
-admit(struct qf_region *r, const struct sg_quota_limits *lim,
-      long long rate_units, long long daily_units, int64_t now)
+admit_once(struct qf_region *r, const struct sg_quota_limits *lim,
+           long long rate_units, long long daily_units, int64_t now)
 {
     /* Daily first, as SES reports the daily limit once it is reached. */
     if (daily_units > 0 && lim->max_24h >= 0
-        && daily_used(r, lim, now) + (double)r->held_daily
-           + (double)daily_units > lim->max_24h + 1e-9)
+        && daily_used(r, lim, now, NULL) + (double)daily_units
+           > lim->max_24h + 1e-9)
         return SG_QUOTA_DAILY;
     if (rate_units > 0 && r->tokens + 1e-9 < (double)rate_units)
         return SG_QUOTA_RATE;
     return SG_QUOTA_OK;
+}
+
+/*
+ * admit - the exact check: a refusal is final only once the unspent
+ *   units of every lease are back (region locked and prepared)
+ */
+static enum sg_quota_deny
+admit(struct qf_region *r, const struct sg_quota_limits *lim,
+      long long rate_units, long long daily_units, int64_t now)
+{
+    enum sg_quota_deny d = admit_once(r, lim, rate_units, daily_units, now);
+
+    if (d == SG_QUOTA_OK)
+        return d;
+    leases_reclaim(r, now, 1);
+    refill(r, lim, now);
+    return admit_once(r, lim, rate_units, daily_units, now);
+}
+
+/*
+ * lease_room - whether a lease may be granted now: both budgets have
+ *   QF_LEASE_ROOM units beyond the request (region locked, prepared)
+ */
+static int
+lease_room(struct qf_region *r, const struct sg_quota_limits *lim,
+           long long rate_units, long long daily_units, int64_t now)
+{
+    if (r->tokens < (double)(QF_LEASE_ROOM + QF_LEASE_UNITS + rate_units))
+        return 0;
+    if (lim->max_24h >= 0
+        && lim->max_24h - daily_used(r, lim, now, NULL)
+           < (double)(QF_LEASE_ROOM + QF_LEASE_UNITS + daily_units))
+        return 0;
+    return 1;
+}
+
+/*
+ * hold_add - add units to txn's hold, making it if new (stripe locked);
+ *   *undo gets what hold_undo needs to take it back
+ */
+struct qf_undo {
+    long slot;
+    int fresh;
+    struct qf_hold before;
+    int64_t next_expiry_ms;
+};
+
+static SG_STATUS
+hold_add(struct qf *f, struct qf_stripe *st, uint64_t h, const char *txn,
+         const char *region, long long rate_units, long long daily_units,
+         int64_t now, struct qf_undo *undo)
+{
+    struct qf_hold *hd;
+    long s;
+
+    if (st->nholds >= QF_STRIPE_HOLDS)
+        st->next_expiry_ms = 0;         /* full: sweep now */
+    expire_holds(f, st, now);
+    undo->next_expiry_ms = st->next_expiry_ms;
+    undo->fresh = 0;
+    if ((s = hold_find(st, h, txn)) < 0) {
+        if (st->nholds >= QF_STRIPE_HOLDS
+            || (s = hold_insert_slot(st, h)) < 0) {
+            sg_quota_set_error(&f->q, "quota: %d reservations in flight "
+                               "in one part of region %s",
+                               QF_STRIPE_HOLDS, region);
+            return SG_ERR_FULL;
+        }
+        hd = &st->holds[s];
+        memset(hd, 0, sizeof(*hd));
+        hd->hash = h;
+        snprintf(hd->txn, sizeof(hd->txn), "%s", txn);
+        hd->rate_sec = now / 1000;
+        st->nholds++;
+        undo->fresh = 1;
+    }
+    hd = &st->holds[s];
+    undo->slot = s;
+    undo->before = *hd;
+    hd->created_ms = now;
+    if (now + f->q.reservation_timeout_ms < st->next_expiry_ms)
+        st->next_expiry_ms = now + f->q.reservation_timeout_ms;
+    if (hd->rate_sec != now / 1000) {
+        /* Tokens taken in an earlier second can no longer go back. */
+        hd->rate_sec = now / 1000;
+        hd->rate_sec_units = 0;
+    }
+    hd->rate_sec_units += rate_units;
+    hd->rate_units += rate_units;
+    hd->daily_units += daily_units;
+    st->held_rate += rate_units;
+    add_locked(&st->held_daily, daily_units);
+    return SG_OK;
+}
+
+/* hold_undo - take back what hold_add did (stripe still locked) */
+static void
+hold_undo(struct qf_stripe *st, const struct qf_undo *undo)
+{
+    struct qf_hold *hd = &st->holds[undo->slot];
+
+    st->held_rate -= hd->rate_units - undo->before.rate_units;
+    add_locked(&st->held_daily,
+               -(hd->daily_units - undo->before.daily_units));
+    *hd = undo->before;
+    if (undo->fresh) {
+        /* hold_delete subtracts the (now zero) units once more. */
+        hold_delete(st, (size_t)undo->slot);
+    }
+    st->next_expiry_ms = undo->next_expiry_ms;
+}
+
+/*
+ * reserve_leased - reserve from this thread's lease on r, no region
+ *   lock; 1 done, 0 no usable lease (take the slow path), -1 error
+ */
+static int
+reserve_leased(struct qf *f, struct qf_region *r, const char *region,
+               const char *txn, uint64_t h, long long rate_units,
+               long long daily_units, int64_t now, SG_STATUS *stp)
+{
+    struct qf_tls *e = tls_find(f, r);
+    struct qf_stripe *st;
+    struct qf_undo undo;
+    struct qf_lease *l;
+    uint64_t w, nw;
+    SG_STATUS s;
+
+    if (e == NULL || now < e->granted_ms
+        || now - e->granted_ms >= QF_LEASE_MS)
+        return 0;
+    l = &r->leases[e->slot];
+    w = atomic_load_explicit(&l->word, memory_order_acquire);
+    if (LW_TAG(w) != e->tag || LW_DAILY(w) < daily_units
+        || LW_RATE(w) < rate_units)
+        return 0;
+    st = stripe_of(r, h);
+    if ((*stp = lock_stripe(f, st)) != SG_OK)
+        return -1;
+    /* The hold first, then the lease: a reader never misses the units
+     * (file comment). */
+    if ((s = hold_add(f, st, h, txn, region, rate_units, daily_units, now,
+                      &undo)) != SG_OK) {
+        pthread_mutex_unlock(&st->lock);
+        *stp = s;
+        return -1;
+    }
+    for (;;) {
+        if (LW_TAG(w) != e->tag || LW_DAILY(w) < daily_units
+            || LW_RATE(w) < rate_units) {
+            /* Taken back meanwhile. */
+            hold_undo(st, &undo);
+            pthread_mutex_unlock(&st->lock);
+            return 0;
+        }
+        nw = w - ((uint64_t)daily_units << LW_BITS) - (uint64_t)rate_units;
+        if (atomic_compare_exchange_weak_explicit(&l->word, &w, nw,
+                                                  memory_order_acq_rel,
+                                                  memory_order_acquire))
+            break;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return 1;
 }
 
 /* qf_reserve - check and hold units for a transaction */
@@ -536,72 +1065,123 @@ qf_reserve(SG_QUOTA *q, const char *region,
 {
     struct qf *f = (struct qf *)q;
     struct qf_region *r;
+    struct qf_stripe *st;
+    struct qf_undo undo;
     uint64_t h = txn_hash(txn);
-    long s;
-    SG_STATUS st;
+    SG_STATUS s = SG_OK;
+    int rc, tries;
 
-    if ((st = find_region(f, region, 1, &r)) != SG_OK)
-        return st;
-    if ((st = lock_slot(f, r)) != SG_OK)
-        return st;
-    prepare(f, r, lim, now);
+    if ((s = find_region(f, region, 1, &r)) != SG_OK)
+        return s;
+    for (tries = 0;; tries++) {
+        if ((rc = reserve_leased(f, r, region, txn, h, rate_units,
+                                 daily_units, now, &s)) != 0)
+            return rc > 0 ? SG_OK : s;
+        if ((s = lock_slot(f, r)) != SG_OK)
+            return s;
+        prepare(r, lim, now);
+        lease_return(f, r, now);
+        /* A lease when there is room (one retry: a lease taken back
+         * before it was used sends us down the exact path). */
+        if (tries == 0 && lease_room(r, lim, rate_units, daily_units, now)
+            && lease_grant(f, r, rate_units, daily_units, now) == 0) {
+            pthread_mutex_unlock(&r->lock);
+            continue;
+        }
+        break;
+    }
+    /* The exact path, under the region lock. */
     if ((*deny = admit(r, lim, rate_units, daily_units, now))
-        != SG_QUOTA_OK)
-        goto out;
-    if ((s = hold_find(r, h, txn)) < 0) {
-        if (r->nholds >= QF_HOLDS_MAX) {
-            r->next_expiry_ms = 0;
-            expire_holds(f, r, now);
+        == SG_QUOTA_OK) {
+        st = stripe_of(r, h);
+        if ((s = lock_stripe(f, st)) == SG_OK) {
+            s = hold_add(f, st, h, txn, region, rate_units, daily_units,
+                         now, &undo);
+            pthread_mutex_unlock(&st->lock);
         }
-        if (r->nholds >= QF_HOLDS_MAX
-            || (s = hold_insert_slot(r, h)) < 0) {
-            sg_quota_set_error(q, "quota: %d reservations in flight in "
-                               "region %s", QF_HOLDS_MAX, region);
-            st = SG_ERR_FULL;
-            goto out;
+        if (s == SG_OK) {
+            r->tokens -= (double)rate_units;
+            note_rate(r, now, rate_units);
         }
-        memset(&r->holds[s], 0, sizeof(r->holds[s]));
-        r->holds[s].hash = h;
-        snprintf(r->holds[s].txn, sizeof(r->holds[s].txn), "%s", txn);
-        r->holds[s].rate_sec = now / 1000;
-        r->nholds++;
     }
-    r->holds[s].created_ms = now;
-    if (now + q->reservation_timeout_ms < r->next_expiry_ms)
-        r->next_expiry_ms = now + q->reservation_timeout_ms;
-    if (r->holds[s].rate_sec != now / 1000) {
-        /* Tokens taken in an earlier second can no longer go back. */
-        r->holds[s].rate_sec = now / 1000;
-        r->holds[s].rate_sec_units = 0;
-    }
-    r->holds[s].rate_sec_units += rate_units;
-    r->holds[s].rate_units += rate_units;
-    r->holds[s].daily_units += daily_units;
-    r->held_rate += rate_units;
-    r->held_daily += daily_units;
-    r->tokens -= (double)rate_units;
-    note_rate(r, now, rate_units);
-out:
     pthread_mutex_unlock(&r->lock);
-    return st;
+    return s;
 }
 
 /*
- * give_back - return unused rate tokens, but only those taken in this
- *   same second: SES saw the recipients at reserve time, and a second
- *   later they have been counted against the rate whatever happened
+ * give_back - unused rate tokens of a hold that may go back: only those
+ *   taken in this same second (SES saw the recipients at reserve time,
+ *   and a second later they have been counted against the rate
+ *   whatever happened)
  */
-static void
-give_back(struct qf_region *r, const struct qf_hold *hd, int64_t units,
-          int64_t now)
+static int64_t
+give_back(const struct qf_hold *hd, int64_t units, int64_t now)
 {
     if (units > hd->rate_sec_units)
         units = hd->rate_sec_units;
-    if (units > 0 && hd->rate_sec == now / 1000 && r->tok_ms != 0) {
+    return units > 0 && hd->rate_sec == now / 1000 ? units : 0;
+}
+
+/*
+ * tokens_back - return tokens: into this thread's lease on r when it
+ *   has one, else into the bucket under the region lock
+ */
+static SG_STATUS
+tokens_back(struct qf *f, struct qf_region *r, int64_t units, int64_t now)
+{
+    struct qf_tls *e = tls_find(f, r);
+    SG_STATUS s;
+
+    if (units <= 0)
+        return SG_OK;
+    if (e != NULL) {
+        struct qf_lease *l = &r->leases[e->slot];
+        uint64_t w = atomic_load_explicit(&l->word, memory_order_acquire);
+
+        while (LW_TAG(w) == e->tag && LW_RATE(w) + units <= (int64_t)LW_MASK)
+            if (atomic_compare_exchange_weak_explicit(
+                    &l->word, &w, w + (uint64_t)units,
+                    memory_order_acq_rel, memory_order_acquire))
+                return SG_OK;
+    }
+    if ((s = lock_slot(f, r)) != SG_OK)
+        return s;
+    if (r->tok_ms != 0) {
         r->tokens += (double)units;
         if (r->sec == now / 1000 && r->sec_units >= units)
             r->sec_units -= units;
     }
+    pthread_mutex_unlock(&r->lock);
+    return SG_OK;
+}
+
+/*
+ * lock_stripe_for_commit - lock txn's stripe with its pending units in
+ *   the bucket of now: a stripe whose pending units are of an earlier
+ *   bucket moves them to the ring first (region lock, then stripe)
+ */
+static SG_STATUS
+lock_stripe_for_commit(struct qf *f, struct qf_region *r,
+                       struct qf_stripe *st, int64_t b)
+{
+    SG_STATUS s;
+
+    if ((s = lock_stripe(f, st)) != SG_OK)
+        return s;
+    if (atomic_load_explicit(&st->pending, memory_order_relaxed) == 0
+        || atomic_load_explicit(&st->pending_bucket, memory_order_relaxed)
+           >= b)
+        return SG_OK;
+    pthread_mutex_unlock(&st->lock);
+    if ((s = lock_slot(f, r)) != SG_OK)
+        return s;
+    if ((s = lock_stripe(f, st)) != SG_OK) {
+        pthread_mutex_unlock(&r->lock);
+        return s;
+    }
+    stripe_flush(r, st);
+    pthread_mutex_unlock(&r->lock);
+    return SG_OK;
 }
 
 /* qf_commit - turn a hold into sent units */
@@ -611,38 +1191,41 @@ qf_commit(SG_QUOTA *q, const char *region, const char *txn,
 {
     struct qf *f = (struct qf *)q;
     struct qf_region *r;
+    struct qf_stripe *st;
     struct qf_hold hd;
-    long s;
-    int64_t d, rt, b;
-    SG_STATUS st;
+    uint64_t h = txn_hash(txn);
+    int64_t d, rt, b = now / QF_BUCKET_MS, back = 0;
+    long i;
+    SG_STATUS s;
 
-    if ((st = find_region(f, region, 0, &r)) != SG_OK)
-        return st == SG_ERR_NOTFOUND ? SG_OK : st;
-    if ((st = lock_slot(f, r)) != SG_OK)
-        return st;
-    prepare(f, r, NULL, now);
-    if ((s = hold_find(r, txn_hash(txn), txn)) >= 0) {
-        hd = r->holds[s];
+    if ((s = find_region(f, region, 0, &r)) != SG_OK)
+        return s == SG_ERR_NOTFOUND ? SG_OK : s;
+    st = stripe_of(r, h);
+    if ((s = lock_stripe_for_commit(f, r, st, b)) != SG_OK)
+        return s;
+    expire_holds(f, st, now);
+    if ((i = hold_find(st, h, txn)) >= 0) {
+        hd = st->holds[i];
         d = daily_units < 0 || daily_units > hd.daily_units
             ? hd.daily_units : daily_units;
         rt = rate_units < 0 || rate_units > hd.rate_units
              ? hd.rate_units : rate_units;
-        hold_delete(r, (size_t)s);
-        give_back(r, &hd, hd.rate_units - rt, now);
         if (d > 0) {
-            /* A commit is counted in the bucket of now; a clock that
-             * went back puts it in the newest bucket. */
-            b = now / QF_BUCKET_MS;
-            if (b < r->head)
-                b = r->head;
-            r->ring[b % QF_RING] += d;
-            r->window_sum += d;
-            if (r->sync_ms > 0 && b >= r->sync_ms / QF_BUCKET_MS)
-                r->since_sum += d;
+            /* Pending before the hold goes (file comment). A clock
+             * that went back counts in the stripe's newer bucket. */
+            if (atomic_load_explicit(&st->pending, memory_order_relaxed)
+                == 0
+                || b > atomic_load_explicit(&st->pending_bucket,
+                                            memory_order_relaxed))
+                atomic_store_explicit(&st->pending_bucket, b,
+                                      memory_order_release);
+            add_locked(&st->pending, d);
         }
+        hold_delete(st, (size_t)i);
+        back = give_back(&hd, hd.rate_units - rt, now);
     }
-    pthread_mutex_unlock(&r->lock);
-    return SG_OK;
+    pthread_mutex_unlock(&st->lock);
+    return tokens_back(f, r, back, now);
 }
 
 /* qf_release - drop a hold */
@@ -652,21 +1235,48 @@ qf_release(SG_QUOTA *q, const char *region, const char *txn,
 {
     struct qf *f = (struct qf *)q;
     struct qf_region *r;
+    struct qf_stripe *st;
     struct qf_hold hd;
-    long s;
-    SG_STATUS st;
+    uint64_t h = txn_hash(txn);
+    int64_t back = 0;
+    long i;
+    SG_STATUS s;
 
-    if ((st = find_region(f, region, 0, &r)) != SG_OK)
-        return st == SG_ERR_NOTFOUND ? SG_OK : st;
-    if ((st = lock_slot(f, r)) != SG_OK)
-        return st;
-    prepare(f, r, NULL, now);
-    if ((s = hold_find(r, txn_hash(txn), txn)) >= 0) {
-        hd = r->holds[s];
-        hold_delete(r, (size_t)s);
-        give_back(r, &hd, hd.rate_units, now);
+    if ((s = find_region(f, region, 0, &r)) != SG_OK)
+        return s == SG_ERR_NOTFOUND ? SG_OK : s;
+    st = stripe_of(r, h);
+    if ((s = lock_stripe(f, st)) != SG_OK)
+        return s;
+    expire_holds(f, st, now);
+    if ((i = hold_find(st, h, txn)) >= 0) {
+        hd = st->holds[i];
+        hold_delete(st, (size_t)i);
+        back = give_back(&hd, hd.rate_units, now);
     }
-    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&st->lock);
+    return tokens_back(f, r, back, now);
+}
+
+/*
+ * sweep - expire every stripe's old holds (region locked), so that
+ *   peek and usage see them gone
+ */
+static SG_STATUS
+sweep(struct qf *f, struct qf_region *r, int64_t now)
+{
+    SG_STATUS s;
+    int i;
+
+    for (i = 0; i < QF_STRIPES; i++) {
+        struct qf_stripe *st = &r->stripes[i];
+
+        if (now < st->next_expiry_ms)
+            continue;
+        if ((s = lock_stripe(f, st)) != SG_OK)
+            return s;
+        expire_holds(f, st, now);
+        pthread_mutex_unlock(&st->lock);
+    }
     return SG_OK;
 }
 
@@ -678,17 +1288,19 @@ qf_peek(SG_QUOTA *q, const char *region, const struct sg_quota_limits *lim,
 {
     struct qf *f = (struct qf *)q;
     struct qf_region *r;
-    SG_STATUS st;
+    SG_STATUS s;
 
-    if ((st = find_region(f, region, 1, &r)) != SG_OK)
-        return st;
-    if ((st = lock_slot(f, r)) != SG_OK)
-        return st;
-    /* Refilling and sweeping change no count: peek consumes nothing. */
-    prepare(f, r, lim, now);
-    *deny = admit(r, lim, rate_units, daily_units, now);
+    if ((s = find_region(f, region, 1, &r)) != SG_OK)
+        return s;
+    if ((s = lock_slot(f, r)) != SG_OK)
+        return s;
+    /* Refilling, sweeping and taking back leases change no count: peek
+     * consumes nothing. */
+    prepare(r, lim, now);
+    if ((s = sweep(f, r, now)) == SG_OK)
+        *deny = admit(r, lim, rate_units, daily_units, now);
     pthread_mutex_unlock(&r->lock);
-    return SG_OK;
+    return s;
 }
 
 /* qf_usage - a region's current usage */
@@ -698,11 +1310,11 @@ qf_usage(SG_QUOTA *q, const char *region, const struct sg_quota_limits *lim,
 {
     struct qf *f = (struct qf *)q;
     struct qf_region *r;
-    SG_STATUS st;
-    int64_t s = now / 1000;
+    SG_STATUS s;
+    int64_t sec = now / 1000, pending, since;
     double frac = (double)(now % 1000) / 1000.0;
 
-    if ((st = find_region(f, region, 0, &r)) == SG_ERR_NOTFOUND) {
+    if ((s = find_region(f, region, 0, &r)) == SG_ERR_NOTFOUND) {
         /* Nothing sent through us yet: the sync figure alone. */
         out->sent_24h = lim->synced_at_ms > 0
                         && now - lim->synced_at_ms >= QF_DAY_MS
@@ -710,50 +1322,93 @@ qf_usage(SG_QUOTA *q, const char *region, const struct sg_quota_limits *lim,
         out->tokens = lim->burst;
         return SG_OK;
     }
-    if (st != SG_OK)
-        return st;
-    if ((st = lock_slot(f, r)) != SG_OK)
-        return st;
-    prepare(f, r, lim, now);
-    out->sent_24h = daily_used(r, lim, now);
-    out->reserved = (double)r->held_daily;
+    if (s != SG_OK)
+        return s;
+    if ((s = lock_slot(f, r)) != SG_OK)
+        return s;
+    prepare(r, lim, now);
+    if ((s = sweep(f, r, now)) != SG_OK) {
+        pthread_mutex_unlock(&r->lock);
+        return s;
+    }
+    (void)daily_used(r, lim, now, &out->sent_24h);
+    out->reserved = (double)held_units(r, &pending, &since);
     out->tokens = r->tokens;
     /* Units taken in the last 1000 ms: this second so far plus the
      * part of the previous second that is still within it. */
-    if (r->sec == s)
+    if (r->sec == sec)
         out->rate_now = (double)r->sec_units
                         + (double)r->prev_units * (1.0 - frac);
-    else if (r->sec == s - 1)
+    else if (r->sec == sec - 1)
         out->rate_now = (double)r->sec_units * (1.0 - frac);
     pthread_mutex_unlock(&r->lock);
     return SG_OK;
 }
 
-/* qf_reset - forget a region's counters and holds */
+/* qf_reset - forget a region's counters, leases and holds */
 static SG_STATUS
 qf_reset(SG_QUOTA *q, const char *region)
 {
     struct qf *f = (struct qf *)q;
     struct qf_region *r;
-    SG_STATUS st;
+    SG_STATUS s;
     size_t off = offsetof(struct qf_region, tokens);
+    size_t end = offsetof(struct qf_region, leases);
+    uint32_t gen;
+    int64_t granted;
+    int i;
 
-    if ((st = find_region(f, region, 0, &r)) != SG_OK)
-        return st == SG_ERR_NOTFOUND ? SG_OK : st;
-    if ((st = lock_slot(f, r)) != SG_OK)
-        return st;
-    memset((char *)r + off, 0, sizeof(*r) - off);
-    r->next_expiry_ms = INT64_MAX;
+    if ((s = find_region(f, region, 0, &r)) != SG_OK)
+        return s == SG_ERR_NOTFOUND ? SG_OK : s;
+    if ((s = lock_slot(f, r)) != SG_OK)
+        return s;
+    leases_reclaim(r, 0, 1);
+    gen = r->lease_gen;         /* tags stay unique across a reset */
+    granted = r->leases_granted;
+    memset((char *)r + off, 0, end - off);
+    r->lease_gen = gen;
+    r->leases_granted = granted;
+    for (i = 0; i < QF_STRIPES && s == SG_OK; i++) {
+        struct qf_stripe *st = &r->stripes[i];
+
+        if ((s = lock_stripe(f, st)) != SG_OK)
+            break;
+        memset(st->holds, 0, sizeof(st->holds));
+        st->nholds = 0;
+        st->held_rate = 0;
+        st->next_expiry_ms = INT64_MAX;
+        atomic_store(&st->held_daily, 0);
+        atomic_store(&st->pending, 0);
+        atomic_store(&st->pending_bucket, 0);
+        pthread_mutex_unlock(&st->lock);
+    }
     pthread_mutex_unlock(&r->lock);
-    return SG_OK;
+    return s;
 }
 
-/* qf_close - unmap and free */
+/* qf_close - return this handle's leases, unmap and free */
 static void
 qf_close(SG_QUOTA *q)
 {
     struct qf *f = (struct qf *)q;
+    struct qf_region *r;
+    int i, j;
 
+    for (i = 0; f->map != NULL && i < QF_REGIONS; i++) {
+        r = region_at(f, i);
+        if (!atomic_load_explicit(&r->ready, memory_order_acquire))
+            break;
+        if (lock_slot(f, r) != SG_OK)
+            continue;
+        for (j = 0; j < QF_LEASES; j++)
+            if (r->leases[j].owner_pid == f->pid
+                && r->leases[j].owner_serial == f->serial)
+                lease_take_back(r, j, r->leases[j].granted_ms);
+        pthread_mutex_unlock(&r->lock);
+    }
+    for (i = 0; i < QF_TLS; i++)
+        if (qf_tls[i].f == f)
+            memset(&qf_tls[i], 0, sizeof(qf_tls[i]));
     if (f->map != NULL)
         munmap(f->map, f->map_size);
     free(f);
@@ -814,8 +1469,13 @@ create_file(const char *path, char *err, size_t errlen)
     for (i = 0; rc == 0 && i < QF_REGIONS; i++) {
         struct qf_region *r = (struct qf_region *)(void *)(
             map + QF_HEADER_SIZE + (size_t)i * QF_REGION_SIZE);
+        int j;
+
         rc = init_mutex(&r->lock);
-        r->next_expiry_ms = INT64_MAX;
+        for (j = 0; rc == 0 && j < QF_STRIPES; j++) {
+            rc = init_mutex(&r->stripes[j].lock);
+            r->stripes[j].next_expiry_ms = INT64_MAX;
+        }
     }
     memcpy(hdr->magic, QF_MAGIC, sizeof(QF_MAGIC));
     hdr->version = QF_VERSION;
@@ -917,6 +1577,8 @@ sg_quota_file_open(const SG_CONF *conf, char *err, size_t errlen)
         return NULL;
     }
     sg_quota_init(&f->q, &qf_ops, conf);
+    f->serial = atomic_fetch_add(&qf_serial_next, 1) + 1;
+    f->pid = (int64_t)getpid();
     return &f->q;
 }
 
@@ -933,4 +1595,21 @@ sg_quota_file_test_lock(SG_QUOTA *q, const char *region)
     if ((st = find_region(f, region, 1, &r)) != SG_OK)
         return st;
     return lock_slot(f, r);
+}
+
+/* sg_quota_file_test_leases - leases granted in a region (tests) */
+long long
+sg_quota_file_test_leases(SG_QUOTA *q, const char *region)
+{
+    struct qf *f = (struct qf *)q;
+    struct qf_region *r;
+    long long n;
+
+    if (q == NULL || q->ops != &qf_ops
+        || find_region(f, region, 0, &r) != SG_OK
+        || lock_slot(f, r) != SG_OK)
+        return -1;
+    n = (long long)r->leases_granted;
+    pthread_mutex_unlock(&r->lock);
+    return n;
 }

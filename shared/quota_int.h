@@ -128,4 +128,11 @@ extern SG_QUOTA *sg_quota_redis_open(const SG_CONF *conf, char *err,
  */
 extern SG_STATUS sg_quota_file_test_lock(SG_QUOTA *q, const char *region);
 
+/*
+ * sg_quota_file_test_leases - how many leases (quota_file.c) a region
+ *   of an embedded handle has handed out since quota.db was made, or -1
+ *   (tests: to show that a race went through the lease path)
+ */
+extern long long sg_quota_file_test_leases(SG_QUOTA *q, const char *region);
+
 #endif /* SG_QUOTA_INT_H */

@@ -33,6 +33,7 @@ struct worker {
     int id;
     long long pairs;
     long long errors;
+    double cpu;                 /* CPU seconds this thread got */
 };
 
 /* mono - CLOCK_MONOTONIC in seconds */
@@ -45,6 +46,16 @@ mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* cpu_now - this thread's CPU time in seconds */
+static double
+cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* run - reserve+commit pairs until the time is up */
 static void *
 run(void *arg)
@@ -52,7 +63,7 @@ run(void *arg)
     struct worker *w = arg;
     enum sg_quota_deny deny;
     char txn[32];
-    double end = mono() + seconds;
+    double end = mono() + seconds, c0 = cpu_now();
     long long i = 0, j;
 
     while (mono() < end) {
@@ -66,17 +77,19 @@ run(void *arg)
         }
     }
     w->pairs = i;
+    w->cpu = cpu_now() - c0;
     return NULL;
 }
 
 /* bench - THREADS threads on one region; pairs per second */
 static double
-bench(int nthreads, long long *errors)
+bench(int nthreads, long long *errors, double *cores)
 {
     struct worker w[16];
     pthread_t tid[16];
     double t0, t1;
     long long total = 0;
+    double cpu = 0;
     int i;
 
     memset(w, 0, sizeof(w));
@@ -89,8 +102,10 @@ bench(int nthreads, long long *errors)
         pthread_join(tid[i], NULL);
         total += w[i].pairs;
         *errors += w[i].errors;
+        cpu += w[i].cpu;
     }
     t1 = mono();
+    *cores = cpu / (t1 - t0);
     return (double)total / (t1 - t0);
 }
 
@@ -101,7 +116,8 @@ main(int argc, char **argv)
     char cbuf[256], err[512], path[300];
     SG_CONF *conf;
     long long errors = 0;
-    double one, two;
+    double one, two, c1, c2;
+    double load[3] = { -1, -1, -1 };
     int ch, maxt = 2, n;
 
     while ((ch = getopt(argc, argv, "s:t:")) != -1) {
@@ -129,13 +145,20 @@ main(int argc, char **argv)
     lim.max_rate = 1e9;
     lim.burst = 1e9;
     lim.max_24h = -1;
-    one = bench(1, &errors);
-    printf("quota embedded reserve+commit, 1 thread:  %12.0f pairs/s\n",
-           one);
+    (void)getloadavg(load, 3);
+    printf("load average: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
+    one = bench(1, &errors, &c1);
+    printf("quota embedded reserve+commit, 1 thread:  %12.0f pairs/s "
+           "(%.2f cores busy)\n", one, c1);
     if (maxt >= 2) {
-        two = bench(maxt, &errors);
+        two = bench(maxt, &errors, &c2);
         printf("quota embedded reserve+commit, %d threads: %12.0f pairs/s "
-               "(%.2fx)\n", maxt, two, two / one);
+               "(%.2fx; %.2f cores busy)\n", maxt, two, two / one, c2);
+        /* Under load the threads may not get their cores: the figure
+         * per busy core separates locking cost from scheduling. */
+        printf("per busy core: 1 thread %.0f, %d threads %.0f pairs/s "
+               "(%.2fx)\n", one / c1, maxt, two / c2,
+               (two / c2) / (one / c1));
     }
     printf("errors: %lld\n", errors);
     sg_quota_close(q);

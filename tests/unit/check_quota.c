@@ -9,6 +9,7 @@
  */
 
 /* System headers. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -529,28 +530,36 @@ START_TEST(test_bad_limits)
 END_TEST
 
 /*
- * Many holds in flight, released in a scrambled order: the hash table
- * (linear probing with backward-shift deletion) keeps every hold
- * findable; the table holds at most 1,024.
+ * Many holds in flight, released in a scrambled order: the striped hash
+ * tables (linear probing with backward-shift deletion) keep every hold
+ * findable; 1,024 always fit, and a full region refuses with
+ * SG_ERR_FULL, at most 8 stripes x 192 = 1,536.
  */
 START_TEST(test_many_holds)
 {
     struct sg_quota_limits l = lim(1e6, 0, -1, 0, 0);
     char txn[32];
-    int i, j;
-    SG_STATUS st;
+    int i, j, n;
+    SG_STATUS st = SG_OK;
     enum sg_quota_deny d;
 
     for (i = 0; i < 1024; i++) {
         snprintf(txn, sizeof(txn), "h%d", i);
         WANT_DENY(reserve(&l, txn, 1, 1, T0), SG_QUOTA_OK);
     }
-    st = sg_quota_reserve(q, R, &l, "one-too-many", 1, 1, T0, &d);
+    for (n = 1024; n < 4096; n++) {
+        snprintf(txn, sizeof(txn), "h%d", n);
+        if ((st = sg_quota_reserve(q, R, &l, txn, 1, 1, T0, &d)) != SG_OK)
+            break;
+    }
     ck_assert_msg(st == SG_ERR_FULL, "got %s, want %s", sg_strerror(st),
                   sg_strerror(SG_ERR_FULL));
-    WANT_NUM(usage(&l, T0).reserved, 1024);
-    for (j = 0; j < 1024; j++) {
-        i = (j * 389) % 1024;
+    ck_assert_msg(n <= 1536, "%d holds admitted, want <= 1536", n);
+    ck_assert_msg(strstr(sg_quota_error(q), "reservations in flight")
+                  != NULL, "error text: %s", sg_quota_error(q));
+    WANT_NUM(usage(&l, T0).reserved, n);
+    for (j = 0; j < n; j++) {
+        i = (int)(((long)j * 389) % n);
         snprintf(txn, sizeof(txn), "h%d", i);
         if (i % 2 == 0)
             commit(txn, T0);
@@ -558,7 +567,242 @@ START_TEST(test_many_holds)
             ck_assert_int_eq(sg_quota_release(q, R, txn, T0), SG_OK);
     }
     WANT_NUM(usage(&l, T0).reserved, 0);
-    WANT_NUM(usage(&l, T0).sent_24h, 512);
+    WANT_NUM(usage(&l, T0).sent_24h, (n + 1) / 2);
+}
+END_TEST
+
+/*
+ * Leases near the limit: with room, one reserve takes a lease of 128
+ * units (their tokens leave the bucket at once); another handle (a
+ * thread of its own) asking for everything left is admitted because
+ * the unspent units of the first lease are taken back, and after that
+ * the first handle is refused exactly at the limit.
+ */
+START_TEST(test_lease_near_limit)
+{
+    struct sg_quota_limits l = lim(0, 10000, 10000, 0, 0);
+    struct sg_quota_usage u;
+    SG_QUOTA *b = open_quota(conf);
+    enum sg_quota_deny d = SG_QUOTA_OK;
+
+    WANT_DENY(reserve(&l, "a1", 1, 1, T0), SG_QUOTA_OK);
+    commit("a1", T0);
+    ck_assert_int_eq(sg_quota_file_test_leases(q, R), 1);
+    u = usage(&l, T0);
+    WANT_NUM(u.sent_24h, 1);
+    WANT_NUM(u.tokens, 10000 - 128);
+    /* 9,999 left, 127 of them in a's lease. */
+    ck_assert_int_eq(sg_quota_reserve(b, R, &l, "b1", 9999, 9999, T0 + 1,
+                                      &d), SG_OK);
+    WANT_DENY(d, SG_QUOTA_OK);
+    WANT_DENY(reserve(&l, "a2", 1, 1, T0 + 2), SG_QUOTA_DAILY);
+    WANT_DENY(peek(&l, 1, 1, T0 + 2), SG_QUOTA_DAILY);
+    u = usage(&l, T0 + 2);
+    WANT_NUM(u.sent_24h, 1);
+    WANT_NUM(u.reserved, 9999);
+    WANT_NUM(u.tokens, 0);
+    ck_assert_int_eq(sg_quota_commit(b, R, "b1", -1, -1, T0 + 3), SG_OK);
+    WANT_NUM(usage(&l, T0 + 3).sent_24h, 10000);
+    sg_quota_close(b);
+}
+END_TEST
+
+/*
+ * A thread spending down leases to the limit: 1-unit messages go
+ * through leases while there is room and through the exact path after
+ * it; exactly the quota is admitted.
+ */
+START_TEST(test_lease_to_limit)
+{
+    struct sg_quota_limits l = lim(1e6, 0, 5000, 0, 0);
+    char txn[32];
+    int i;
+    enum sg_quota_deny d = SG_QUOTA_OK;
+
+    for (i = 0; i < 6000; i++) {
+        snprintf(txn, sizeof(txn), "m%d", i);
+        if ((d = reserve(&l, txn, 1, 1, T0 + i / 10)) != SG_QUOTA_OK)
+            break;
+        commit(txn, T0 + i / 10);
+    }
+    WANT_DENY(d, SG_QUOTA_DAILY);
+    ck_assert_int_eq(i, 5000);
+    ck_assert_int_gt(sg_quota_file_test_leases(q, R), 5);
+    WANT_NUM(usage(&l, T0 + 600).sent_24h, 5000);
+    WANT_NUM(usage(&l, T0 + 600).reserved, 0);
+}
+END_TEST
+
+/* Closing a handle returns the unspent part of its leases. */
+START_TEST(test_lease_close)
+{
+    struct sg_quota_limits l = lim(0, 10000, -1, 0, 0);
+    SG_QUOTA *b = open_quota(conf);
+    enum sg_quota_deny d = SG_QUOTA_OK;
+
+    ck_assert_int_eq(sg_quota_reserve(b, R, &l, "b1", 3, 3, T0, &d), SG_OK);
+    WANT_DENY(d, SG_QUOTA_OK);
+    ck_assert_int_eq(sg_quota_commit(b, R, "b1", -1, -1, T0), SG_OK);
+    WANT_NUM(usage(&l, T0).tokens, 10000 - 128);
+    WANT_NUM(usage(&l, T0).rate_now, 0);
+    sg_quota_close(b);
+    /* 3 spent, 125 back; the spent ones now show in the rate. */
+    WANT_NUM(usage(&l, T0).tokens, 10000 - 3);
+    WANT_NUM(usage(&l, T0).rate_now, 3);
+    WANT_NUM(usage(&l, T0).sent_24h, 3);
+}
+END_TEST
+
+/*
+ * A process killed with a lease and a hold: its unspent lease units
+ * come back 200 ms after the lease was granted, its hold after the
+ * reservation timeout, its commit stays counted.
+ */
+START_TEST(test_lease_killed)
+{
+    struct sg_quota_limits l = lim(0, 10000, 10000, 0, 0);
+    struct sg_quota_usage u;
+    int fds[2], status;
+    char c;
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(fds), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        SG_QUOTA *h = open_quota(conf);
+        enum sg_quota_deny d;
+
+        close(fds[0]);
+        if (sg_quota_reserve(h, R, &l, "c1", 1, 1, T0, &d) == SG_OK
+            && d == SG_QUOTA_OK
+            && sg_quota_commit(h, R, "c1", -1, -1, T0) == SG_OK
+            && sg_quota_reserve(h, R, &l, "c2", 2, 2, T0, &d) == SG_OK
+            && d == SG_QUOTA_OK)
+            (void)write(fds[1], "L", 1);
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    ck_assert_int_eq(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    kill(pid, SIGKILL);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(sg_quota_file_test_leases(q, R), 1);
+    u = usage(&l, T0 + 199);
+    WANT_NUM(u.tokens, 10000 - 128);
+    WANT_NUM(u.sent_24h, 1);
+    WANT_NUM(u.reserved, 2);
+    u = usage(&l, T0 + 200);
+    WANT_NUM(u.tokens, 10000 - 3);
+    WANT_NUM(u.reserved, 2);
+    u = usage(&l, T0 + 60 * SEC);
+    WANT_NUM(u.reserved, 0);
+    WANT_NUM(u.sent_24h, 1);
+    /* Everything else is admissible again, exactly. */
+    WANT_DENY(reserve(&l, "p1", 0, 9999, T0 + 60 * SEC), SG_QUOTA_OK);
+    WANT_DENY(reserve(&l, "p2", 0, 1, T0 + 60 * SEC), SG_QUOTA_DAILY);
+}
+END_TEST
+
+/* One racing thread: reserve and commit 1- and 3-unit messages until a
+ * 1-unit one is refused for the daily quota. */
+struct racer {
+    SG_QUOTA *q;
+    const struct sg_quota_limits *l;
+    int id;
+    long long admitted;
+    long long other;            /* refusals for the rate, errors */
+};
+
+static void *
+race_thread(void *arg)
+{
+    struct racer *w = arg;
+    enum sg_quota_deny d;
+    char txn[64];
+    long i;
+    long long u;
+
+    for (i = 0; i < 1000000; i++) {
+        u = i % 2 == 0 ? 1 : 3;
+        snprintf(txn, sizeof(txn), "r%d.%ld", w->id, i);
+        if (sg_quota_reserve(w->q, R, w->l, txn, u, u, 0, &d) != SG_OK
+            || d == SG_QUOTA_RATE) {
+            w->other++;
+            continue;
+        }
+        if (d == SG_QUOTA_DAILY) {
+            if (u == 1)
+                break;
+            continue;
+        }
+        if (sg_quota_commit(w->q, R, txn, -1, -1, 0) != SG_OK)
+            w->other++;
+        w->admitted += u;
+    }
+    return NULL;
+}
+
+/*
+ * Exactness: 8 processes x 2 threads race for a daily quota of 5,000
+ * and of 50,000 (most of it through leases), real clock: exactly the
+ * quota is admitted and counted, and leases were used.
+ */
+static const double race_rows[] = { 5000, 50000 };
+
+START_TEST(test_race)
+{
+    struct sg_quota_limits l = lim(1e7, 0, race_rows[_i], 0, 0);
+    long long got[2], admitted = 0, other = 0;
+    int fds[2], p, t, status;
+    pid_t pids[8];
+
+    ck_assert_int_eq(pipe(fds), 0);
+    for (p = 0; p < 8; p++) {
+        pids[p] = fork();
+        ck_assert_int_ge(pids[p], 0);
+        if (pids[p] == 0) {
+            struct racer w[2];
+            pthread_t tid[2];
+            SG_QUOTA *h = open_quota(conf);
+
+            close(fds[0]);
+            memset(w, 0, sizeof(w));
+            for (t = 0; t < 2; t++) {
+                w[t].q = h;
+                w[t].l = &l;
+                w[t].id = p * 2 + t;
+                if (pthread_create(&tid[t], NULL, race_thread, &w[t]) != 0)
+                    _exit(1);
+            }
+            for (t = 0; t < 2; t++)
+                pthread_join(tid[t], NULL);
+            sg_quota_close(h);
+            got[0] = w[0].admitted + w[1].admitted;
+            got[1] = w[0].other + w[1].other;
+            _exit(write(fds[1], got, sizeof(got)) == (ssize_t)sizeof(got)
+                  ? 0 : 1);
+        }
+    }
+    close(fds[1]);
+    for (p = 0; p < 8; p++) {
+        ck_assert_int_eq(read(fds[0], got, sizeof(got)),
+                         (ssize_t)sizeof(got));
+        admitted += got[0];
+        other += got[1];
+    }
+    close(fds[0]);
+    for (p = 0; p < 8; p++) {
+        ck_assert_int_eq(waitpid(pids[p], &status, 0), pids[p]);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "racer %d failed", p);
+    }
+    ck_assert_int_eq(admitted, (long long)race_rows[_i]);
+    ck_assert_int_eq(other, 0);
+    WANT_NUM(usage(&l, 0).sent_24h, race_rows[_i]);
+    WANT_NUM(usage(&l, 0).reserved, 0);
+    ck_assert_int_gt(sg_quota_file_test_leases(q, R), 0);
 }
 END_TEST
 
@@ -587,6 +831,11 @@ sg_quota_suite(void)
     tcase_add_loop_test(tc, test_args, 0, ROWS(arg_rows));
     tcase_add_test(tc, test_bad_limits);
     tcase_add_test(tc, test_many_holds);
+    tcase_add_test(tc, test_lease_near_limit);
+    tcase_add_test(tc, test_lease_to_limit);
+    tcase_add_test(tc, test_lease_close);
+    tcase_add_test(tc, test_lease_killed);
+    tcase_add_loop_test(tc, test_race, 0, ROWS(race_rows));
     suite_add_tcase(s, tc);
     return s;
 }
