@@ -15,7 +15,11 @@
  *   header  From, Sender, Return-Path, X-SES-* collected (mlfi_util)
  *   EOH     duplicate single-instance headers, X-SES-MESSAGE-TAGS
  *           syntax, then every sender identity and the configuration
- *           set (R2, R11)
+ *           set (R2, R11); when the headers bring in a delegated
+ *           identity whose owner is in the sandbox (a From:-only
+ *           delegation), the recipients accepted at RCPT are checked
+ *           against R3 again and the message refused naming the
+ *           unverified ones (R8)
  *   body    bytes counted (only when milter_count_body = yes)
  *   EOM     size (R4), then the held units committed to the quota, or
  *           454 and the message deferred; X-SES-CONFIGURATION-SET
@@ -90,6 +94,12 @@ struct mlfi_msg {
     char added_cs[80];          /* configuration set to add, "" none */
     int eoh_refused;            /* the EOH verdict is a refusal that is
                                  * answered at EOM (SMFIP_NR_EOH) */
+    char **rcpts;               /* accepted recipients (paths, new), kept
+                                 * only with delegations: a From: that
+                                 * turns out delegated by an owner in the
+                                 * sandbox makes R3 apply to them at EOH
+                                 * (recheck_sandbox) */
+    size_t nrcpts;
     struct sg_verdict eoh_verdict;
     struct mlfi_hdrs hdrs;
 };
@@ -330,8 +340,13 @@ msg_release_hold(struct mlfi_conn *c)
 static void
 msg_reset(struct mlfi_conn *c)
 {
+    size_t i;
+
     if (c->msg.held)
         msg_release_hold(c);
+    for (i = 0; i < c->msg.nrcpts; i++)
+        free(c->msg.rcpts[i]);
+    free(c->msg.rcpts);
     free(c->msg.env_from);
     free(c->msg.sasl_user);
     mlfi_hdrs_reset(&c->msg.hdrs);
@@ -515,6 +530,56 @@ commit_msg(struct mlfi_conn *c)
     return st;
 }
 
+/* keep_rcpt - remember an accepted recipient for recheck_sandbox */
+static SG_STATUS
+keep_rcpt(struct mlfi_conn *c, const char *path)
+{
+    if (c->msg.rcpts == NULL
+        && (c->msg.rcpts = calloc(SG_SES_MAX_RECIPIENTS,
+                                  sizeof(*c->msg.rcpts))) == NULL)
+        return SG_ERR_NOMEM;
+    if (c->msg.nrcpts >= SG_SES_MAX_RECIPIENTS)
+        return SG_OK;           /* max_recipients refused the rest */
+    if ((c->msg.rcpts[c->msg.nrcpts] = strdup(path)) == NULL)
+        return SG_ERR_NOMEM;
+    c->msg.nrcpts++;
+    return SG_OK;
+}
+
+/*
+ * recheck_sandbox - R3 for the recipients accepted at RCPT, once the
+ *   headers have shown that the message uses a delegated identity
+ *   whose owner is in the sandbox (e.g. a From:-only delegation: at
+ *   RCPT only the envelope sender was known). SES refuses the whole
+ *   message, naming every unverified recipient; v is that refusal or
+ *   stays an accept. The snapshot is begun by the caller.
+ */
+static SG_STATUS
+recheck_sandbox(struct mlfi_conn *c, struct sg_verdict *v)
+{
+    struct sg_verdict rv;
+    char bare[SG_ADDR_MAX + 1];
+    size_t i;
+    int refused = 0;
+    SG_STATUS st;
+
+    for (i = 0; i < c->msg.nrcpts; i++) {
+        memset(&rv, 0, sizeof(rv));
+        st = sg_decide_rcpt_ex(c->cfg->conf, c->snap, c->msg.region,
+                               c->msg.rcpts[i], 0, 0, 1, &rv);
+        if (st != SG_OK)
+            return st;
+        if (rv.action == SG_ACCEPT)
+            continue;
+        if (!refused++)
+            *v = rv;
+        else if (mlfi_path_bare_buf(c->msg.rcpts[i], bare, sizeof(bare))
+                 != NULL)
+            mlfi_verdict_list_add(v, bare);
+    }
+    return SG_OK;
+}
+
 /* mlfi_negotiate - ask only for the steps and actions that are used */
 static sfsistat
 mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -693,6 +758,8 @@ mlfi_envrcpt(SMFICTX *ctx, char **argv)
         sg_snap_end(c->snap);
     sg_metrics_count(mlfi_metrics, c->msg.region != NULL
                      ? c->msg.region->name : NULL, NULL, SG_ACCEPT, 1);
+    if (c->cfg->deleg != NULL && keep_rcpt(c, argv[0]) != SG_OK)
+        return internal_error(ctx, c, "RCPT", SG_ERR_NOMEM, NULL);
     c->msg.accepted++;
     if (!v.simulator)
         c->msg.daily_units++;
@@ -742,11 +809,14 @@ mlfi_eoh(SMFICTX *ctx)
     const char *qid, *cs;
     SG_STATUS st;
     sfsistat rc;
+    int rcpt_sandbox;
 
     quickack(c);
     if (c == NULL || !c->msg.active)
         return internal_error(ctx, c, "END-OF-HEADERS", SG_ERR_INTERNAL,
                               "no message");
+    /* Whether RCPT already applied the owner's sandbox (R8). */
+    rcpt_sandbox = c->msg.use.owner_sandbox;
     if ((qid = smfi_getsymval(ctx, sym_i)) != NULL)
         snprintf(c->msg.qid, sizeof(c->msg.qid), "%s", qid);
     h = &c->msg.hdrs;
@@ -773,6 +843,9 @@ mlfi_eoh(SMFICTX *ctx)
             st = sg_decide_headers_ex(c->cfg->conf, c->snap, c->msg.region,
                                       c->msg.env_from, h->from, h->sender,
                                       h->return_path, cs, dc, &v);
+        if (st == SG_OK && v.action == SG_ACCEPT
+            && c->msg.use.owner_sandbox && !rcpt_sandbox)
+            st = recheck_sandbox(c, &v);
         sg_snap_end(c->snap);
         if (st != SG_OK)
             return internal_error(ctx, c, "END-OF-HEADERS", st,

@@ -356,3 +356,17 @@ mlfi_path_bare_buf(const char *path, char *buf, size_t size)
     buf[len] = '\0';
     return buf;
 }
+
+/* mlfi_verdict_list_add - one more identity in a refusal's list */
+void
+mlfi_verdict_list_add(struct sg_verdict *v, const char *ident)
+{
+    size_t len = strlen(v->text), ilen = strlen(ident);
+
+    if (len >= 3 && strcmp(v->text + len - 3, "...") == 0)
+        return;
+    if (len + 2 + ilen + 3 < sizeof(v->text))
+        snprintf(v->text + len, sizeof(v->text) - len, ", %s", ident);
+    else if (len + 3 < sizeof(v->text))
+        snprintf(v->text + len, sizeof(v->text) - len, "...");
+}

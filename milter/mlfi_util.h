@@ -192,4 +192,11 @@ extern char *mlfi_log_line_buf(const struct mlfi_logrec *r,
  */
 extern char *mlfi_path_bare_buf(const char *path, char *buf, size_t size);
 
+/*
+ * mlfi_verdict_list_add - append ", IDENT" to the identity list that
+ *   ends a refusal's text (SES's "... failed the check in region R: a,
+ *   b"), or "..." once when it no longer fits, as SES cuts its list
+ */
+extern void mlfi_verdict_list_add(struct sg_verdict *v, const char *ident);
+
 #endif /* MLFI_UTIL_H */

@@ -101,6 +101,9 @@ cat > "$tmp/delegations" <<'DL'
 # partner.example (account 111122223333) lets its own envelope senders
 # send as it in eu-west-1 (R8)
 delegate arn:aws:ses:eu-west-1:111122223333:identity/partner.example @partner.example owner=production
+# sandboxed.example (an account in the sandbox: delegation_owner_production
+# is no) lets eu.example.com put its address in From: only
+delegate arn:aws:ses:eu-west-1:444455556666:identity/sandboxed.example @eu.example.com covers=from
 DL
 "$top_builddir/ctl/sesgatectl" -c "$tmp/sesgate.conf" import \
     "$here/milter/state.json" > "$tmp/import.log" 2>&1 ||
@@ -234,6 +237,44 @@ pf_swaks --from news@us.partner.example --to bob@example.com \
     --header 'From: news@us.partner.example'
 expect_reply '554 5.7.1 Access denied: User (unauthenticated) is not authorized to perform ses:SendRawEmail on resource arn:aws:ses:eu-west-1:111122223333:identity/partner.example (identity in region eu-west-1, message relayed to region us-east-1)'
 expect_sink_rcpts
+
+# 11d. R8, From:-only delegation by an owner in the sandbox: RCPT
+#      accepts (eu-west-1 is in production), then the From: header
+#      makes R3 apply; the whole message is refused at the end of DATA
+#      naming the unverified recipients, and nothing reaches the sink.
+start_case "R8 From-only, owner in the sandbox"
+pf_swaks --from a@eu.example.com \
+    --to bob@example.com,x@other.example,y@other.example \
+    --header 'From: News <news@sandboxed.example>'
+expect_out '250 2.1.5 Ok'
+expect_reply '554 5.7.1 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: x@other.example, y@other.example'
+expect_sink_rcpts
+start_case "R8 From-only, owner in the sandbox, verified recipients"
+pf_swaks --from a@eu.example.com --to bob@example.com \
+    --header 'From: News <news@sandboxed.example>'
+expect_reply '250 2.0.0 Ok: queued'
+expect_sink_rcpts bob@example.com
+expect_sink_has 'X-SES-FROM-ARN: arn:aws:ses:eu-west-1:444455556666:identity/sandboxed.example'
+
+# 11e. SIGHUP reloads (libmilter alone would stop the filter): the
+#      default configuration set becomes one that does not exist, the
+#      same process refuses with SES's text, SIGUSR1 brings it back.
+start_case "SIGHUP reload"
+sed -i 's/^milter_default_config_set = .*/milter_default_config_set = us-east-1:nosuch/' "$tmp/sesgate.conf"
+kill -HUP "$MILTER_PID"
+sleep 0.5
+if kill -0 "$MILTER_PID" 2>/dev/null; then ok; else bad "milter gone after SIGHUP"; fi
+pf_swaks --from alice@example.com --to bob@example.com \
+    --header 'From: alice@example.com'
+expect_reply '554 5.7.1 Configuration set does not exist: nosuch in region US-EAST-1'
+expect_sink_rcpts
+sed -i 's/^milter_default_config_set = .*/milter_default_config_set = us-east-1:transactional/' "$tmp/sesgate.conf"
+kill -USR1 "$MILTER_PID"
+sleep 0.5
+pf_swaks --from alice@example.com --to bob@example.com \
+    --header 'From: alice@example.com'
+expect_reply '250 2.0.0 Ok: queued'
+expect_sink_has 'X-SES-CONFIGURATION-SET: transactional'
 
 # 12. sendmail(1) submission through pickup/cleanup and
 #     non_smtpd_milters: the refusal becomes a bounce to the sender.
