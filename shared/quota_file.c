@@ -124,6 +124,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -232,11 +233,38 @@ struct qf_header {
     pthread_mutex_t lock;       /* allocation of region slots */
 };
 
+/* A region slot of version 1 (one lock, one hold table), read once to
+ * carry its counts over into a version 2 file (migrate_region). */
+#define QF1_HOLD_SLOTS  2048
+struct qf1_region {
+    pthread_mutex_t lock;
+    atomic_uint ready;
+    char name[SG_REGION_MAX + 1];
+    double tokens;
+    int64_t tok_ms;
+    int64_t sec;
+    int64_t sec_units;
+    int64_t prev_units;
+    int64_t head;
+    int64_t window_sum;
+    int64_t sync_ms;
+    int64_t since_sum;
+    int64_t nholds;
+    int64_t held_daily;
+    int64_t held_rate;
+    int64_t next_expiry_ms;
+    int64_t ring[QF_RING];
+    struct qf_hold holds[QF1_HOLD_SLOTS];
+};
+
 /* Header size, rounded to a page so region slots start aligned. */
 #define QF_HEADER_SIZE  4096
 #define QF_REGION_SIZE  \
     ((sizeof(struct qf_region) + 4095) / 4096 * 4096)
 #define QF_FILE_SIZE    (QF_HEADER_SIZE + QF_REGIONS * QF_REGION_SIZE)
+#define QF1_REGION_SIZE \
+    ((sizeof(struct qf1_region) + 4095) / 4096 * 4096)
+#define QF1_FILE_SIZE   (QF_HEADER_SIZE + QF_REGIONS * QF1_REGION_SIZE)
 
 /* The embedded handle. */
 struct qf {
@@ -1419,10 +1447,61 @@ static const struct sg_quota_ops qf_ops = {
     qf_reset, qf_close
 };
 
+/*
+ * migrate_region - carry a version 1 region over into a fresh version 2
+ *   slot: name, token bucket, rate display, window and holds (each into
+ *   the stripe of its hash); the old slot is locked by the caller
+ */
+static void
+migrate_region(struct qf_region *r, const struct qf1_region *o)
+{
+    size_t i;
+    int64_t sum = 0;
+
+    memcpy(r->name, o->name, sizeof(r->name));
+    r->name[SG_REGION_MAX] = '\0';
+    r->tokens = o->tokens;
+    r->tok_ms = o->tok_ms;
+    r->sec = o->sec;
+    r->sec_units = o->sec_units;
+    r->prev_units = o->prev_units;
+    r->head = o->head;
+    memcpy(r->ring, o->ring, sizeof(r->ring));
+    for (i = 0; i < QF_RING; i++)
+        sum += r->ring[i];
+    r->window_sum = sum;
+    r->sync_ms = -1;
+    sync_update(r, o->sync_ms);
+    for (i = 0; i < QF1_HOLD_SLOTS; i++) {
+        struct qf_hold hd = o->holds[i];
+        struct qf_stripe *st;
+        long s;
+
+        hd.txn[SG_QUOTA_TXN_MAX] = '\0';
+        if (hd.hash == 0 || hd.hash != txn_hash(hd.txn))
+            continue;
+        st = stripe_of(r, hd.hash);
+        if (st->nholds >= QF_STRIPE_HOLDS
+            || hold_find(st, hd.hash, hd.txn) >= 0
+            || (s = hold_insert_slot(st, hd.hash)) < 0)
+            continue;           /* dropped: as if released */
+        st->holds[s] = hd;
+        st->nholds++;
+        st->held_rate += hd.rate_units;
+        add_locked(&st->held_daily, hd.daily_units);
+        st->next_expiry_ms = 0; /* sweep at the next call */
+    }
+    atomic_store_explicit(&r->ready, 1, memory_order_release);
+}
+
 /* create_file - make a complete quota.db under a temporary name and
- *   link it into place; EEXIST from link means another process won */
+ *   link it into place; EEXIST from link means another process won.
+ *   With old (a mapped version 1 file, whose region locks are taken
+ *   while they are copied), its counts are carried over and the new
+ *   file replaces it. */
 static int
-create_file(const char *path, char *err, size_t errlen)
+create_file(const char *path, const unsigned char *old, char *err,
+            size_t errlen)
 {
     char tmp[4200];
     struct qf_header *hdr;
@@ -1477,6 +1556,20 @@ create_file(const char *path, char *err, size_t errlen)
             r->stripes[j].next_expiry_ms = INT64_MAX;
         }
     }
+    for (i = 0; rc == 0 && old != NULL && i < QF_REGIONS; i++) {
+        struct qf1_region *o = (struct qf1_region *)(void *)(
+            old + QF_HEADER_SIZE + (size_t)i * QF1_REGION_SIZE);
+        int lrc;
+
+        if (!atomic_load_explicit(&o->ready, memory_order_acquire))
+            break;
+        if ((lrc = pthread_mutex_lock(&o->lock)) == EOWNERDEAD)
+            lrc = pthread_mutex_consistent(&o->lock);
+        migrate_region((struct qf_region *)(void *)(
+            map + QF_HEADER_SIZE + (size_t)i * QF_REGION_SIZE), o);
+        if (lrc == 0)
+            pthread_mutex_unlock(&o->lock);
+    }
     memcpy(hdr->magic, QF_MAGIC, sizeof(QF_MAGIC));
     hdr->version = QF_VERSION;
     hdr->nregions = QF_REGIONS;
@@ -1496,14 +1589,73 @@ create_file(const char *path, char *err, size_t errlen)
         unlink(tmp);
         return -1;
     }
-    if (link(tmp, path) != 0 && errno != EEXIST) {
+    if (old != NULL ? rename(tmp, path) != 0
+        : link(tmp, path) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "quota: cannot create %s: %s", path,
                  strerror(errno));
         unlink(tmp);
         return -1;
     }
-    unlink(tmp);
+    if (old == NULL)
+        unlink(tmp);
     return 0;
+}
+
+/*
+ * migrate_v1 - replace a version 1 quota.db (open as fd) by a version 2
+ *   file with the same counts. Migrators take turns (flock); one that
+ *   finds the path already replaced does nothing. Returns 0 (open the
+ *   path again), -1 with err set. Processes of the old version still
+ *   running count on in the old, unlinked file: stop them first (the
+ *   package restarts the daemons).
+ */
+static int
+migrate_v1(const char *path, int fd, char *err, size_t errlen)
+{
+    struct qf_header hdr;
+    struct stat fsb, psb;
+    unsigned char *old;
+    int rc;
+
+    if (flock(fd, LOCK_EX) != 0) {
+        snprintf(err, errlen, "quota: cannot lock %s: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &fsb) != 0 || stat(path, &psb) != 0
+        || fsb.st_ino != psb.st_ino || fsb.st_dev != psb.st_dev)
+        return 0;               /* another process migrated it */
+    if (pread(fd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr)
+        || hdr.nregions != QF_REGIONS || hdr.header_size != QF_HEADER_SIZE
+        || hdr.region_size != QF1_REGION_SIZE
+        || hdr.mutex_size != sizeof(pthread_mutex_t)
+        || hdr.file_size != QF1_FILE_SIZE
+        || (uint64_t)fsb.st_size != QF1_FILE_SIZE) {
+        snprintf(err, errlen, "quota: %s is a version 1 quota file of "
+                 "another layout", path);
+        return -1;
+    }
+    if ((old = mmap(NULL, QF1_FILE_SIZE, PROT_READ | PROT_WRITE,
+                    MAP_SHARED, fd, 0)) == MAP_FAILED) {
+        snprintf(err, errlen, "quota: cannot map %s: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    rc = create_file(path, old, err, errlen);
+    munmap(old, QF1_FILE_SIZE);
+    return rc;
+}
+
+/* file_version - the version in an open quota file's header, or 0 */
+static uint32_t
+file_version(int fd)
+{
+    struct qf_header hdr;
+
+    if (pread(fd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr)
+        || memcmp(hdr.magic, QF_MAGIC, sizeof(QF_MAGIC)) != 0)
+        return 0;
+    return hdr.version;
 }
 
 /* sg_quota_file_open - the embedded backend */
@@ -1531,14 +1683,23 @@ sg_quota_file_open(const SG_CONF *conf, char *err, size_t errlen)
         return NULL;
     }
     for (tries = 0;; tries++) {
-        if ((fd = open(path, O_RDWR | O_CLOEXEC)) >= 0)
-            break;
-        if (errno != ENOENT || tries > 0) {
+        if ((fd = open(path, O_RDWR | O_CLOEXEC)) >= 0) {
+            if (tries > 2 || file_version(fd) != 1)
+                break;
+            /* A quota.db of version 1: carry its counts over. */
+            if (migrate_v1(path, fd, err, errlen) != 0) {
+                close(fd);
+                return NULL;
+            }
+            close(fd);
+            continue;
+        }
+        if (errno != ENOENT || tries > 2) {
             snprintf(err, errlen, "quota: cannot open %s: %s", path,
                      strerror(errno));
             return NULL;
         }
-        if (create_file(path, err, errlen) != 0)
+        if (create_file(path, NULL, err, errlen) != 0)
             return NULL;
     }
     if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size != QF_FILE_SIZE) {
@@ -1612,4 +1773,65 @@ sg_quota_file_test_leases(SG_QUOTA *q, const char *region)
     n = (long long)r->leases_granted;
     pthread_mutex_unlock(&r->lock);
     return n;
+}
+
+/*
+ * sg_quota_file_test_v1 - write a version 1 quota.db in dir with one
+ *   region: committed daily units in the bucket of at_ms and one hold
+ *   of held units (rate and daily) made at at_ms (tests of the
+ *   migration)
+ */
+SG_STATUS
+sg_quota_file_test_v1(const char *dir, const char *region,
+                      long long committed, long long at_ms,
+                      const char *txn, long long held)
+{
+    char path[4200];
+    struct qf_header *hdr;
+    struct qf1_region *o;
+    struct qf_hold *hd;
+    unsigned char *map;
+    uint64_t h = txn_hash(txn);
+    int fd, rc;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, QF_FILE);
+    if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0)
+        return SG_ERR_IO;
+    if (ftruncate(fd, (off_t)QF1_FILE_SIZE) != 0
+        || (map = mmap(NULL, QF1_FILE_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_SHARED, fd, 0)) == MAP_FAILED) {
+        close(fd);
+        return SG_ERR_IO;
+    }
+    close(fd);
+    hdr = (struct qf_header *)(void *)map;
+    o = (struct qf1_region *)(void *)(map + QF_HEADER_SIZE);
+    rc = init_mutex(&hdr->lock);
+    if (rc == 0)
+        rc = init_mutex(&o->lock);
+    memcpy(hdr->magic, QF_MAGIC, sizeof(QF_MAGIC));
+    hdr->version = 1;
+    hdr->nregions = QF_REGIONS;
+    hdr->header_size = QF_HEADER_SIZE;
+    hdr->region_size = QF1_REGION_SIZE;
+    hdr->mutex_size = sizeof(pthread_mutex_t);
+    hdr->file_size = QF1_FILE_SIZE;
+    snprintf(o->name, sizeof(o->name), "%s", region);
+    o->head = at_ms / QF_BUCKET_MS;
+    o->ring[o->head % QF_RING] = committed;
+    o->window_sum = committed;
+    hd = &o->holds[(size_t)(h ^ (h >> 29)) & (QF1_HOLD_SLOTS - 1)];
+    hd->hash = h;
+    snprintf(hd->txn, sizeof(hd->txn), "%s", txn);
+    hd->rate_units = held;
+    hd->daily_units = held;
+    hd->created_ms = at_ms;
+    hd->rate_sec = at_ms / 1000;
+    o->nholds = 1;
+    o->held_daily = held;
+    o->held_rate = held;
+    o->next_expiry_ms = at_ms;
+    atomic_store(&o->ready, 1);
+    munmap(map, QF1_FILE_SIZE);
+    return rc == 0 ? SG_OK : SG_ERR_IO;
 }

@@ -135,4 +135,15 @@ extern SG_STATUS sg_quota_file_test_lock(SG_QUOTA *q, const char *region);
  */
 extern long long sg_quota_file_test_leases(SG_QUOTA *q, const char *region);
 
+/*
+ * sg_quota_file_test_v1 - write a quota.db of version 1 (one region,
+ *   committed units in the bucket of at_ms, one hold of held units) in
+ *   dir, which must have none (tests: quota.db of version 1 is carried
+ *   over into version 2 when a handle opens it)
+ */
+extern SG_STATUS sg_quota_file_test_v1(const char *dir, const char *region,
+                                       long long committed,
+                                       long long at_ms, const char *txn,
+                                       long long held);
+
 #endif /* SG_QUOTA_INT_H */

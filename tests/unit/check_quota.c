@@ -705,6 +705,42 @@ START_TEST(test_lease_killed)
 }
 END_TEST
 
+/*
+ * A quota.db of version 1 (one lock per region) is carried over when a
+ * handle opens it: committed units and holds survive the upgrade.
+ */
+START_TEST(test_migrate_v1)
+{
+    struct sg_quota_limits l = lim(10, 0, 20, 0, 0);
+    struct sg_quota_usage u;
+    char path[4200];
+
+    q = sg_quota_close(q);
+    snprintf(path, sizeof(path), "%s/quota.db", tmpdir);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(sg_quota_file_test_v1(tmpdir, R, 7, T0, "old", 3),
+                     SG_OK);
+    q = open_quota(conf);
+    u = usage(&l, T0 + SEC);
+    WANT_NUM(u.sent_24h, 7);
+    WANT_NUM(u.reserved, 3);
+    WANT_DENY(reserve(&l, "x", 11, 11, T0 + SEC), SG_QUOTA_DAILY);
+    commit("old", T0 + SEC);
+    u = usage(&l, T0 + SEC);
+    WANT_NUM(u.sent_24h, 10);
+    WANT_NUM(u.reserved, 0);
+    /* Reopened: version 2 now, same counts. */
+    q = sg_quota_close(q);
+    q = open_quota(conf);
+    WANT_NUM(usage(&l, T0 + SEC).sent_24h, 10);
+    WANT_DENY(reserve(&l, "y", 10, 10, T0 + 2 * SEC), SG_QUOTA_OK);
+    WANT_DENY(reserve(&l, "z", 0, 1, T0 + 2 * SEC), SG_QUOTA_DAILY);
+    /* Counted until a day later, then aged out like any commit. */
+    WANT_NUM(usage(&l, T0 + DAY - SEC).sent_24h, 10);
+    WANT_NUM(usage(&l, T0 + DAY + 10 * SEC).sent_24h, 0);
+}
+END_TEST
+
 /* One racing thread: reserve and commit 1- and 3-unit messages until a
  * 1-unit one is refused for the daily quota. */
 struct racer {
@@ -835,6 +871,7 @@ sg_quota_suite(void)
     tcase_add_test(tc, test_lease_to_limit);
     tcase_add_test(tc, test_lease_close);
     tcase_add_test(tc, test_lease_killed);
+    tcase_add_test(tc, test_migrate_v1);
     tcase_add_loop_test(tc, test_race, 0, ROWS(race_rows));
     suite_add_tcase(s, tc);
     return s;
