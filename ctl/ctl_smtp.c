@@ -158,9 +158,10 @@ ctl_cmd_smtp_password(struct ctl_ctx *ctx, int argc, char **argv)
         }
     }
     if (optind < argc)
-        return ctl_usage_error("smtp-password", "unexpected argument '%s' "
-                               "(secrets are read from stdin, never from "
-                               "the command line)", argv[optind]);
+        /* Not echoed: it is most likely the secret itself. */
+        return ctl_usage_error("smtp-password", "unexpected argument (not "
+                               "shown: secrets are read from stdin, never "
+                               "from the command line)");
     if ((status = ctl_load_conf(ctx)) != 0)
         return status;
     if (n == 0)

@@ -52,6 +52,7 @@ cleanup() {
     stop_daemon
     pf_stop
     [ -n "$mounted" ] && umount "$mounted" 2>/dev/null
+    sg_keep_logs "$T"
     rm -rf "$T"
 }
 trap cleanup EXIT

@@ -76,6 +76,7 @@ cleanup() {
         grep -q 'installed'; then
         apt-get purge -y -q sesgate >/dev/null 2>&1
     fi
+    sg_keep_logs "$T"
     rm -rf "$T"
 }
 trap cleanup EXIT

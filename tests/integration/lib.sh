@@ -19,6 +19,8 @@
 #   assert_out_lines N    stdout has N lines
 #   sg_summary            "N passed, M failed"; exit 1 if any failed
 #   sg_vg CMD ARGS...     run CMD, under $SESGATE_VALGRIND when set
+#   sg_keep_logs DIR      keep DIR's logs for the secrets scan (scripts
+#                         with their own temp dir call it on cleanup)
 #
 # SESGATE_VALGRIND (tests/run-all.sh sets it for one pass) is a command
 # prefix, e.g. "valgrind --leak-check=full --log-file=DIR/%p.log": the
@@ -35,6 +37,8 @@ if [ -z "${top_builddir:-}" ]; then
     top_builddir=$top_srcdir
 fi
 
+. "$top_srcdir/tests/integration/common.sh"
+
 sg_passed=0
 sg_failed=0
 sg_casename=
@@ -45,6 +49,7 @@ sg_tmp=
 # sg_cleanup - remove the temp dir (the EXIT trap)
 sg_cleanup() {
     if [ -n "$sg_tmp" ] && [ -d "$sg_tmp" ]; then
+        sg_keep_logs "$sg_tmp"
         rm -rf "$sg_tmp"
     fi
 }
@@ -72,16 +77,6 @@ sg_skip() {
 # sg_case - name the assertions that follow
 sg_case() {
     sg_casename=$1
-}
-
-# sg_vg - run a command; one of ours under $SESGATE_VALGRIND when set
-sg_vg() {
-    case ${SESGATE_VALGRIND:+x}:${1##*/} in
-    x:sesgatectl | x:sesgate-policyd | x:sesgate-milter)
-        # shellcheck disable=SC2086
-        $SESGATE_VALGRIND "$@" ;;
-    *) "$@" ;;
-    esac
 }
 
 # sg_run - run a command, keeping its output and exit status

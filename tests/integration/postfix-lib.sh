@@ -42,18 +42,8 @@ PF_SINK_PORT=
 PF_OUT=
 PF_RC=
 
-# sg_vg - run a command; one of ours under $SESGATE_VALGRIND when set
-# (the same helper as lib.sh's, for scripts that source only this file)
-if ! command -v sg_vg >/dev/null 2>&1; then
-sg_vg() {
-    case ${SESGATE_VALGRIND:+x}:${1##*/} in
-    x:sesgatectl | x:sesgate-policyd | x:sesgate-milter)
-        # shellcheck disable=SC2086
-        $SESGATE_VALGRIND "$@" ;;
-    *) "$@" ;;
-    esac
-}
-fi
+# sg_vg and sg_keep_logs: the helpers lib.sh has too
+. "${BASH_SOURCE[0]%/*}/common.sh"
 
 # pf_vg_argv - prefix master.cf "argv=PROGRAM" of ours with the
 # SESGATE_VALGRIND command (spawn(8) services); unchanged without it

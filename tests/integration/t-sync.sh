@@ -257,6 +257,7 @@ assert_exit 0
 assert_out_has "current SMTP password"
 c smtp-password some+secret+key
 assert_exit 64
+assert_err_has "unexpected argument (not shown: secrets are read from stdin"
 
 stop_standin
 sg_summary
