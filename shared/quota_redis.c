@@ -4,26 +4,37 @@
  *   runs there atomically, in one Lua script call per operation, so any
  *   number of hosts share one quota exactly
  *
- * Keys. Per region R, four keys share the hash tag {R} (so that they
+ * Keys. Per region R, two keys share the hash tag {R} (so that they
  * also stay together on one node of a Redis Cluster):
  *
- *   sesgate:q:{R}:s   string of 12 numbers: the rate bucket (tokens,
- *                     time of the last refill), the newest window bucket
- *                     and the window's running sum, the synced_at and
- *                     the sum committed since it, the held rate and
- *                     daily totals, the rate meter (second, units taken
- *                     in it and in the one before) and the earliest
- *                     time a hold may expire (0: none);
+ *   sesgate:q:{R}     hash: field " s" (a space cannot start a
+ *                     transaction id) the region's state, a packed
+ *                     record of the rate bucket (tokens, time of the
+ *                     last refill), the newest window bucket, its
+ *                     count and the window's running sum, the
+ *                     synced_at and the sum committed since it, the
+ *                     held rate and daily totals, the rate meter
+ *                     (second, units taken in it and in the one
+ *                     before), the earliest time a hold may expire (0:
+ *                     none) and the time of the last TTL refresh;
+ *                     every other field is a transaction id -> its
+ *                     hold (units, second taken, expiry);
  *   sesgate:q:{R}:w   hash: window bucket number -> committed daily
- *                     units in that bucket;
- *   sesgate:q:{R}:h   hash: txn -> its hold;
- *   sesgate:q:{R}:x   sorted set: txn by the expiry time of its hold.
+ *                     units in that bucket, for every bucket but the
+ *                     newest, whose count stays in the state (so that
+ *                     a commit writes one key) until the window moves.
  *
- * Writes give the keys a time to live of 25 hours (s at every write,
- * the others whenever they gain a field): a region left alone that
- * long has nothing left to count (holds expire within
- * quota_reservation_timeout, at most a day), so the server forgets it
- * by itself.
+ * Both keys get a time to live of 26 hours, refreshed by the first
+ * write after an hour (and the window hash's at every window move): a
+ * region left alone for 25 hours has nothing left to count (holds
+ * expire within quota_reservation_timeout, at most a day; a bucket
+ * leaves the window 24 h 10 s after it starts), so the server forgets
+ * it by itself. Holds past their expiry are swept (one HGETALL of the
+ * region's hash, which holds only the in-flight transactions) when the
+ * earliest expiry recorded in the state is reached.
+ *
+ * The layout before this one (four keys :s :w :h :x) is not read: a
+ * region's counters start afresh on an upgrade from it.
  *
  * Semantics: exactly those of the embedded backend (quota_file.c), step
  * for step, so that the two can be swapped:
@@ -62,6 +73,14 @@
  * the last connection error. After a SCRIPT FLUSH (or a restart) the
  * NOSCRIPT answer makes the call load the script again and retry once.
  *
+ * The fast path (one EVALSHA on an open connection) formats the
+ * request itself into a stack buffer (the limits' text is cached per
+ * connection, as they rarely change), sends it with send(2) and
+ * MSG_NOSIGNAL, and lets hiredis read the reply: no heap allocation but
+ * hiredis's reply object, and no signal-mask system calls. Only
+ * opening a connection and SCRIPT LOAD go through hiredis's own writes,
+ * with SIGPIPE blocked around them.
+ *
  * Host names are resolved with getaddrinfo, which redis_timeout does not
  * bound: use an address or a unix socket where that matters.
  */
@@ -76,6 +95,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -89,14 +109,6 @@
 
 /* Third-party headers. */
 #include <hiredis/hiredis.h>
-
-/* Window geometry, as the embedded backend's: the current 10-second
- * bucket and the 8,640 before it. */
-#define SG_RQ_BUCKET_MS     10000LL
-#define SG_RQ_BUCKETS       8641LL
-#define SG_RQ_DAY_MS        86400000LL
-/* Time to live of a region's keys: a day and an hour. */
-#define SG_RQ_TTL_MS        (SG_RQ_DAY_MS + 3600000LL)
 
 /* Reconnection back-off bounds (milliseconds). */
 #define SG_RQ_BACKOFF_MIN   100
@@ -113,112 +125,131 @@
 #define SG_RQ_LABEL_MAX     300
 #define SG_RQ_DB_MAX        1000000L
 
-/* Script arguments after the keys (ARGV). */
-#define SG_RQ_ARGS          15
+/* Largest request of the fast path: EVALSHA, the SHA, 2, two keys of
+ * the region, op, now, txn, two unit counts and six limits, each as a
+ * bulk string ("$len\r\n...\r\n"); 1,024 bytes hold the longest
+ * region name and transaction id with room to spare. */
+#define SG_RQ_REQ_MAX       1024
 
 /*
- * The script. KEYS: s, w, h, x (above). ARGV: op, now, txn, rate
- * units, daily units, max_rate, burst, max_24h, sent_24h, synced_at,
- * reservation timeout, bucket width, buckets in the window, day length,
- * time to live (the limits are zeros for commit, release and reset,
- * which do not use them). Replies: reserve and peek {deny}; commit,
- * release and reset {0}; usage {sent, reserved, rate_now, tokens} as
- * decimal strings (a Lua number would reach the client truncated to an
- * integer). Hold values are "rate daily created second units-this-
- * second". peek and usage write nothing; reserve, commit and release
- * also store the expiries and window moves they computed. Lua 5.1, as
+ * The script. KEYS: the region's hash, its window hash. ARGV: op
+ * ('r'eserve, 'p'eek, 'c'ommit, re'l'ease, 'u'sage, reset 'x'), now,
+ * txn, rate units, daily units, and for r, p and u also max_rate,
+ * burst, max_24h, sent_24h, synced_at and the reservation timeout.
+ * Replies: r and p the deny code (0, 1 rate, 2 daily) as an integer;
+ * c, l and x 0; u {sent, reserved, rate_now, tokens} as decimal strings
+ * (a Lua number would reach the client truncated to an integer).
+ *
+ * The state and the holds are fixed-size binary records (struct.pack
+ * of doubles, exact for every integer below 2^53): the state 14 values
+ * (tk ts head sum sy sn hr hd ms mc mp nx hc tl: tokens, last refill,
+ * newest bucket, window sum, synced_at, committed since it, held rate
+ * and daily units, rate meter second and its two counts, earliest
+ * hold expiry, the newest bucket's count, last TTL refresh), a hold 5
+ * (rate, daily, second, units taken in it, expiry). The window's
+ * geometry (10 s buckets, 8,641 of them, the day) and the keys' time
+ * to live are constants of the script.
+ *
+ * Work per call: reserve HMGET + HSET, commit and release HMGET + HDEL
+ * + HSET; the rest is rare (a window move: once per 10 s bucket; the
+ * TTL refresh: once an hour; the expiry sweep: when a hold is due).
+ * peek and usage write nothing. Lua 5.1 with the struct library, as
  * embedded in every Redis since 2.6.
  */
 static const char sg_rq_script[] =
-    "local S, W, H, X = KEYS[1], KEYS[2], KEYS[3], KEYS[4]\n"
+    "local K, W = KEYS[1], KEYS[2]\n"
     "local op = ARGV[1]\n"
-    "if op == 'reset' then\n"
-    "  redis.call('DEL', S, W, H, X)\n"
-    "  return {0}\n"
+    "if op == 'x' then\n"
+    "  redis.call('DEL', K, W)\n"
+    "  return 0\n"
     "end\n"
+    "local G, N, DAY, TTL, REFRESH = 10000, 8641, 86400000, 93600000, 3600000\n"
     "local now, txn = tonumber(ARGV[2]), ARGV[3]\n"
     "local ru, du = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-    "local rate, burst = tonumber(ARGV[6]), tonumber(ARGV[7])\n"
-    "local max24, sent24 = tonumber(ARGV[8]), tonumber(ARGV[9])\n"
-    "local synced, tmo = tonumber(ARGV[10]), tonumber(ARGV[11])\n"
-    "local G, N = tonumber(ARGV[12]), tonumber(ARGV[13])\n"
-    "local DAY, TTL = tonumber(ARGV[14]), tonumber(ARGV[15])\n"
-    "if not (now and ru and du and rate and burst and max24 and sent24\n"
-    "        and synced and tmo and G and N and DAY and TTL) then\n"
+    "local haslim = op == 'r' or op == 'p' or op == 'u'\n"
+    "local write = op == 'r' or op == 'c' or op == 'l'\n"
+    "if not (now and ru and du and txn and (haslim or write)) then\n"
     "  return redis.error_reply('sesgate: bad script arguments')\n"
     "end\n"
-    "local haslim = op == 'reserve' or op == 'peek' or op == 'usage'\n"
-    "local write = op == 'reserve' or op == 'commit' or op == 'release'\n"
-    "local floor = math.floor\n"
-    "local function num(x, d)\n"
-    "  local n = tonumber(x)\n"
-    "  if n == nil or n ~= n then return d end\n"
-    "  return n\n"
+    "local rate, burst, max24, sent24, synced, tmo = 0, 1, -1, 0, 0, 0\n"
+    "if haslim then\n"
+    "  rate, burst = tonumber(ARGV[6]), tonumber(ARGV[7])\n"
+    "  max24, sent24 = tonumber(ARGV[8]), tonumber(ARGV[9])\n"
+    "  synced, tmo = tonumber(ARGV[10]), tonumber(ARGV[11])\n"
+    "  if not (rate and burst and max24 and sent24 and synced and tmo) then\n"
+    "    return redis.error_reply('sesgate: bad script arguments')\n"
+    "  end\n"
     "end\n"
-    "local function fmt(n) return string.format('%.17g', n) end\n"
-    "local function hold(x)\n"
-    "  local r, d, c, s, u = string.match(x or '',\n"
-    "    '^(%d+) (%d+) (%-?%d+) (%-?%d+) (%d+)$')\n"
-    "  if not r then return nil end\n"
-    "  return {r = tonumber(r), d = tonumber(d), c = tonumber(c),\n"
-    "          s = tonumber(s), u = tonumber(u)}\n"
+    "local floor, pack, unpk = math.floor, struct.pack, struct.unpack\n"
+    "local SF, HF = 'dddddddddddddd', 'ddddd'\n"
+    "local got = redis.call('HMGET', K, ' s', txn)\n"
+    "local st, hv = got[1], got[2]\n"
+    "if not (hv and #hv == 40) then hv = nil end\n"
+    "local fresh = not (st and #st == 112)\n"
+    "local tk, ts, head, sum, sy, sn, hr, hd = 0, 0, 0, 0, 0, 0, 0, 0\n"
+    "local ms, mc, mp, nx, hc, tl = 0, 0, 0, 0, 0, 0\n"
+    "if not fresh then\n"
+    "  tk, ts, head, sum, sy, sn, hr, hd, ms, mc, mp, nx, hc, tl = unpk(SF, st)\n"
     "end\n"
-    "local v = {}\n"
-    "local st = redis.call('GET', S)\n"
-    "if st then\n"
-    "  v = {string.match(st, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) ' ..\n"
-    "                        '(%S+) (%S+) (%S+) (%S+) (%S+)$')}\n"
-    "end\n"
-    "local tk, ts = num(v[1], 0), num(v[2], 0)\n"
-    "local head, sum = num(v[3], nil), num(v[4], 0)\n"
-    "local sy, sn = num(v[5], 0), num(v[6], 0)\n"
-    "local hr, hd = num(v[7], 0), num(v[8], 0)\n"
-    "local ms, mc, mp = num(v[9], 0), num(v[10], 0), num(v[11], 0)\n"
-    "local nx = num(v[12], 0)\n"
     "local sec = floor(now / 1000)\n"
     "-- Holds past their time: the daily units go back, rate tokens do not.\n"
     "-- nx: no hold expires before it (0: no holds), so most calls skip this.\n"
     "if nx ~= 0 and now >= nx then\n"
-    "  local gone = redis.call('ZRANGEBYSCORE', X, '-inf', now)\n"
-    "  if #gone > 0 then\n"
-    "    local hv = redis.call('HMGET', H, unpack(gone))\n"
-    "    for i = 1, #gone do\n"
-    "      local h = hold(hv[i])\n"
-    "      if h then hr, hd = hr - h.r, hd - h.d end\n"
-    "    end\n"
-    "    if write then\n"
-    "      redis.call('HDEL', H, unpack(gone))\n"
-    "      redis.call('ZREM', X, unpack(gone))\n"
+    "  local all = redis.call('HGETALL', K)\n"
+    "  local gone, nnx = {}, 0\n"
+    "  for i = 1, #all, 2 do\n"
+    "    local f, v = all[i], all[i + 1]\n"
+    "    if f ~= ' s' then\n"
+    "      local r, d, s, u, e = 0, 0, 0, 0, -1\n"
+    "      if #v == 40 then r, d, s, u, e = unpk(HF, v) end\n"
+    "      if e <= now then\n"
+    "        hr, hd = hr - r, hd - d\n"
+    "        gone[#gone + 1] = f\n"
+    "        if f == txn then hv = nil end\n"
+    "      elseif nnx == 0 or e < nnx then\n"
+    "        nnx = e\n"
+    "      end\n"
     "    end\n"
     "  end\n"
     "  if write then\n"
-    "    local f = redis.call('ZRANGE', X, 0, 0, 'WITHSCORES')\n"
-    "    nx = tonumber(f[2]) or 0\n"
+    "    for i = 1, #gone, 256 do\n"
+    "      redis.call('HDEL', K, unpack(gone, i, math.min(i + 255, #gone)))\n"
+    "    end\n"
+    "    nx = nnx\n"
     "  end\n"
     "end\n"
     "-- The window follows the newest bucket; buckets that leave it are\n"
-    "-- subtracted from the running sums.\n"
+    "-- subtracted from the running sums. hc, the newest bucket's count,\n"
+    "-- stays in the state until the window moves on.\n"
     "local cur = floor(now / G)\n"
     "local sb = math.huge\n"
     "if sy > 0 then sb = floor(sy / G) end\n"
-    "if head == nil or cur - head >= N then\n"
-    "  if head ~= nil or sum ~= 0 then\n"
-    "    sum, sn = 0, 0\n"
-    "    if write then redis.call('DEL', W) end\n"
-    "  end\n"
-    "  head = cur\n"
+    "local ph, pc = 0, 0\n"
+    "if fresh or cur - head >= N then\n"
+    "  if write then redis.call('DEL', W) end\n"
+    "  sum, sn, hc, head = 0, 0, 0, cur\n"
     "elseif cur > head then\n"
     "  local lo, hi = head - N + 1, cur - N\n"
+    "  if hc > 0 then\n"
+    "    if write then\n"
+    "      redis.call('HINCRBY', W, head, hc)\n"
+    "      redis.call('PEXPIRE', W, TTL)\n"
+    "    else\n"
+    "      ph, pc = head, hc\n"
+    "    end\n"
+    "  end\n"
+    "  hc = 0\n"
     "  local function drop(b, c)\n"
     "    sum = sum - c\n"
     "    if b >= sb then sn = sn - c end\n"
     "  end\n"
-    "  if hi - lo < 64 then\n"
+    "  if hi < lo then\n"
+    "  elseif hi - lo < 64 then\n"
     "    for b = lo, hi do\n"
-    "      local c = redis.call('HGET', W, fmt(b))\n"
+    "      local c = redis.call('HGET', W, b)\n"
     "      if c then\n"
-    "        drop(b, num(c, 0))\n"
-    "        if write then redis.call('HDEL', W, fmt(b)) end\n"
+    "        drop(b, tonumber(c) or 0)\n"
+    "        if write then redis.call('HDEL', W, b) end\n"
     "      end\n"
     "    end\n"
     "  else\n"
@@ -226,7 +257,7 @@ static const char sg_rq_script[] =
     "    for i = 1, #all, 2 do\n"
     "      local b = tonumber(all[i])\n"
     "      if b and b <= hi then\n"
-    "        if b >= lo then drop(b, num(all[i + 1], 0)) end\n"
+    "        if b >= lo then drop(b, tonumber(all[i + 1]) or 0) end\n"
     "        if write then redis.call('HDEL', W, all[i]) end\n"
     "      end\n"
     "    end\n"
@@ -240,16 +271,20 @@ static const char sg_rq_script[] =
     "    sb = floor(synced / G)\n"
     "    local lo = head - N + 1\n"
     "    if sb > lo then lo = sb end\n"
-    "    if head - lo < 64 then\n"
-    "      for b = lo, head do\n"
-    "        sn = sn + num(redis.call('HGET', W, fmt(b)), 0)\n"
-    "      end\n"
-    "    elseif lo <= head then\n"
-    "      local all = redis.call('HGETALL', W)\n"
-    "      for i = 1, #all, 2 do\n"
-    "        local b = tonumber(all[i])\n"
-    "        if b and b >= lo and b <= head then\n"
-    "          sn = sn + num(all[i + 1], 0)\n"
+    "    if lo <= head then\n"
+    "      sn = hc\n"
+    "      if pc > 0 and ph >= lo then sn = sn + pc end\n"
+    "      if head - lo < 64 then\n"
+    "        for b = lo, head - 1 do\n"
+    "          sn = sn + (tonumber(redis.call('HGET', W, b)) or 0)\n"
+    "        end\n"
+    "      else\n"
+    "        local all = redis.call('HGETALL', W)\n"
+    "        for i = 1, #all, 2 do\n"
+    "          local b = tonumber(all[i])\n"
+    "          if b and b >= lo and b < head then\n"
+    "            sn = sn + (tonumber(all[i + 1]) or 0)\n"
+    "          end\n"
     "        end\n"
     "      end\n"
     "    end\n"
@@ -268,35 +303,26 @@ static const char sg_rq_script[] =
     "    if tk > burst then tk = burst end\n"
     "  end\n"
     "end\n"
-    "local function used()\n"
-    "  local s\n"
-    "  if synced <= 0 then s = sent24\n"
-    "  elseif now - synced >= DAY then s = 0\n"
-    "  else s = sent24 + sn end\n"
-    "  if sum > s then return sum end\n"
-    "  return s\n"
+    "local used = 0\n"
+    "if haslim then\n"
+    "  if synced <= 0 then used = sent24\n"
+    "  elseif now - synced >= DAY then used = 0\n"
+    "  else used = sent24 + sn end\n"
+    "  if sum > used then used = sum end\n"
     "end\n"
-    "local res = {0}\n"
-    "if op == 'reserve' or op == 'peek' then\n"
-    "  local deny = 0\n"
-    "  if du > 0 and max24 >= 0 and used() + hd + du > max24 + 1e-9 then\n"
-    "    deny = 2\n"
+    "local res, nh = 0, nil\n"
+    "if op == 'r' or op == 'p' then\n"
+    "  if du > 0 and max24 >= 0 and used + hd + du > max24 + 1e-9 then\n"
+    "    res = 2\n"
     "  elseif ru > 0 and tk + 1e-9 < ru then\n"
-    "    deny = 1\n"
+    "    res = 1\n"
     "  end\n"
-    "  res = {deny}\n"
-    "  if deny == 0 and op == 'reserve' then\n"
-    "    local h = hold(redis.call('HGET', H, txn))\n"
-    "    if h == nil then h = {r = 0, d = 0, c = now, s = sec, u = 0} end\n"
-    "    h.c = now\n"
-    "    if h.s ~= sec then h.s, h.u = sec, 0 end\n"
-    "    h.u, h.r, h.d = h.u + ru, h.r + ru, h.d + du\n"
-    "    if redis.call('HSET', H, txn, string.format('%d %d %d %d %d',\n"
-    "                  h.r, h.d, h.c, h.s, h.u)) == 1 then\n"
-    "      redis.call('PEXPIRE', H, TTL)\n"
-    "      redis.call('PEXPIRE', X, TTL)\n"
-    "    end\n"
-    "    redis.call('ZADD', X, now + tmo, txn)\n"
+    "  if res == 0 and op == 'r' then\n"
+    "    local r, d, s, u = 0, 0, sec, 0\n"
+    "    if hv then r, d, s, u = unpk(HF, hv) end\n"
+    "    if s ~= sec then s, u = sec, 0 end\n"
+    "    u, r, d = u + ru, r + ru, d + du\n"
+    "    nh = pack(HF, r, d, s, u, now + tmo)\n"
     "    if nx == 0 or now + tmo < nx then nx = now + tmo end\n"
     "    hr, hd, tk = hr + ru, hd + du, tk - ru\n"
     "    if sec ~= ms then\n"
@@ -305,45 +331,51 @@ static const char sg_rq_script[] =
     "    end\n"
     "    mc = mc + ru\n"
     "  end\n"
-    "elseif op == 'commit' or op == 'release' then\n"
-    "  local h = hold(redis.call('HGET', H, txn))\n"
-    "  if h then\n"
+    "elseif op == 'c' or op == 'l' then\n"
+    "  if hv then\n"
+    "    local r, d, s, u = unpk(HF, hv)\n"
     "    local cr, cd = 0, 0\n"
-    "    if op == 'commit' then\n"
+    "    if op == 'c' then\n"
     "      cr, cd = ru, du\n"
-    "      if cr < 0 or cr > h.r then cr = h.r end\n"
-    "      if cd < 0 or cd > h.d then cd = h.d end\n"
+    "      if cr < 0 or cr > r then cr = r end\n"
+    "      if cd < 0 or cd > d then cd = d end\n"
     "    end\n"
-    "    redis.call('HDEL', H, txn)\n"
-    "    redis.call('ZREM', X, txn)\n"
-    "    hr, hd = hr - h.r, hd - h.d\n"
+    "    redis.call('HDEL', K, txn)\n"
+    "    hr, hd = hr - r, hd - d\n"
     "    -- Unused tokens go back only within the second they were taken.\n"
-    "    local back = h.r - cr\n"
-    "    if back > h.u then back = h.u end\n"
-    "    if back > 0 and h.s == sec and ts ~= 0 then\n"
+    "    local back = r - cr\n"
+    "    if back > u then back = u end\n"
+    "    if back > 0 and s == sec and ts ~= 0 then\n"
     "      tk = tk + back\n"
     "      if ms == sec and mc >= back then mc = mc - back end\n"
     "    end\n"
     "    if cd > 0 then\n"
-    "      if redis.call('HINCRBY', W, fmt(head), cd) == cd then\n"
-    "        redis.call('PEXPIRE', W, TTL)\n"
-    "      end\n"
-    "      sum = sum + cd\n"
+    "      hc, sum = hc + cd, sum + cd\n"
     "      if head >= sb then sn = sn + cd end\n"
     "    end\n"
     "  end\n"
-    "elseif op == 'usage' then\n"
+    "elseif op == 'u' then\n"
     "  local rn, frac = 0, (now % 1000) / 1000\n"
     "  if ms == sec then rn = mc + mp * (1 - frac)\n"
     "  elseif ms == sec - 1 then rn = mc * (1 - frac) end\n"
-    "  res = {fmt(used()), fmt(hd), fmt(rn), fmt(tk)}\n"
-    "elseif op ~= 'peek' then\n"
-    "  return redis.error_reply('sesgate: unknown operation')\n"
+    "  local f = '%.17g'\n"
+    "  return {string.format(f, used), string.format(f, hd),\n"
+    "          string.format(f, rn), string.format(f, tk)}\n"
     "end\n"
     "if write then\n"
-    "  redis.call('SET', S, string.format('%.17g %d %d %d %d %d ' ..\n"
-    "             '%d %d %d %d %d %d', tk, ts, head, sum, sy, sn, hr, hd,\n"
-    "             ms, mc, mp, nx), 'PX', TTL)\n"
+    "  local refresh = fresh or now - tl >= REFRESH or tl - now >= REFRESH\n"
+    "  if refresh then tl = now end\n"
+    "  local ns = pack(SF, tk, ts, head, sum, sy, sn, hr, hd, ms, mc, mp, nx,\n"
+    "                  hc, tl)\n"
+    "  if nh then\n"
+    "    redis.call('HSET', K, ' s', ns, txn, nh)\n"
+    "  else\n"
+    "    redis.call('HSET', K, ' s', ns)\n"
+    "  end\n"
+    "  if refresh then\n"
+    "    redis.call('PEXPIRE', K, TTL)\n"
+    "    redis.call('PEXPIRE', W, TTL)\n"
+    "  end\n"
     "end\n"
     "return res\n";
 
@@ -366,6 +398,11 @@ struct sg_rq_conn {
     long long deadline;         /* monotonic ms: end of the current call */
     bool shortened;             /* socket timeout below redis_timeout */
     char sha[41];               /* the script's SHA1, from SCRIPT LOAD */
+    /* The limits of the last reserve, peek or usage on this connection
+     * and their six bulk strings, ready to copy (lim_len 0: none). */
+    struct sg_quota_limits lim;
+    char lim_txt[256];
+    size_t lim_len;
     struct sg_rq_conn *next;
 };
 
@@ -739,43 +776,109 @@ rq_ctx_error(SG_RQ *rq, redisContext *c, const char *what, char *err,
 }
 
 /*
- * rq_command - one command on a connection within the call's deadline;
- *   NULL with err set when the connection broke (the caller drops it)
+ * rq_arm - give the socket what is left of the call's deadline as its
+ *   timeout when that is less than redis_timeout; false with err set
+ *   when nothing is left or the timeout cannot be set
  *
  * redis_timeout bounds the whole call (connect, AUTH, SELECT, SCRIPT
- * LOAD, EVALSHA), not each step: a later step gets what is left.
+ * LOAD, EVALSHA), not each step: a later step gets what is left. The
+ * first step of a call on an open connection keeps the socket as it
+ * is (no system call).
+ */
+static bool
+rq_arm(SG_RQ *rq, struct sg_rq_conn *cn, const char *what, char *err,
+       size_t errlen)
+{
+    long long left = cn->deadline - rq_mono_ms();
+    struct timeval tv;
+
+    if (left >= rq->head.redis_timeout_ms - 5)
+        return true;
+    if (left < 1) {
+        sg_seterr(err, errlen, "redis %s: %s: timed out (redis_timeout "
+                  "%lld ms)", rq->ep.label, what,
+                  rq->head.redis_timeout_ms);
+        return false;
+    }
+    tv.tv_sec = (time_t)(left / 1000);
+    tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+    if (redisSetTimeout(cn->c, tv) != REDIS_OK) {
+        rq_ctx_error(rq, cn->c, what, err, errlen);
+        return false;
+    }
+    cn->shortened = true;
+    return true;
+}
+
+/*
+ * rq_command - one command on a connection within the call's deadline,
+ *   through hiredis (SIGPIPE must be blocked: rq_sigpipe_block); NULL
+ *   with err set when the connection broke (the caller drops it)
  */
 static redisReply *
 rq_command(SG_RQ *rq, struct sg_rq_conn *cn, int argc, const char **argv,
            const size_t *lens, const char *what, char *err, size_t errlen)
 {
-    redisContext *c = cn->c;
-    long long left = cn->deadline - rq_mono_ms();
     redisReply *r;
 
-    if (left < rq->head.redis_timeout_ms - 5) {
-        struct timeval tv;
-
-        if (left < 1) {
-            sg_seterr(err, errlen, "redis %s: %s: timed out "
-                      "(redis_timeout %lld ms)", rq->ep.label, what,
-                      rq->head.redis_timeout_ms);
-            return NULL;
-        }
-        tv.tv_sec = (time_t)(left / 1000);
-        tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
-        if (redisSetTimeout(c, tv) != REDIS_OK) {
-            rq_ctx_error(rq, c, what, err, errlen);
-            return NULL;
-        }
-        cn->shortened = true;
-    }
-    r = redisCommandArgv(c, argc, argv, lens);
+    if (!rq_arm(rq, cn, what, err, errlen))
+        return NULL;
+    r = redisCommandArgv(cn->c, argc, argv, lens);
     if (r == NULL) {
-        rq_ctx_error(rq, c, what, err, errlen);
+        rq_ctx_error(rq, cn->c, what, err, errlen);
         return NULL;
     }
     return r;
+}
+
+/*
+ * rq_request - send a request formatted by the caller and read one
+ *   reply, within the call's deadline; NULL with err set when the
+ *   connection broke (the caller drops it)
+ *
+ * send(2) with MSG_NOSIGNAL: a server that went away gives EPIPE, not
+ * SIGPIPE, so the fast path needs no signal mask. hiredis's output
+ * buffer is empty between calls (every command before was written in
+ * full, or its connection was dropped), so redisGetReply only reads.
+ */
+static redisReply *
+rq_request(SG_RQ *rq, struct sg_rq_conn *cn, const char *req, size_t len,
+           const char *what, char *err, size_t errlen)
+{
+    void *reply = NULL;
+    ssize_t n;
+
+    if (!rq_arm(rq, cn, what, err, errlen))
+        return NULL;
+    while (len > 0) {
+        n = send(cn->c->fd, req, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            char text[128];
+
+            if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
+                snprintf(text, sizeof(text), "timed out (redis_timeout "
+                         "%lld ms)", rq->head.redis_timeout_ms);
+            else
+                snprintf(text, sizeof(text), "%s", strerror(errno));
+            if (text[0] >= 'A' && text[0] <= 'Z' && text[1] >= 'a'
+                && text[1] <= 'z')
+                text[0] = (char)(text[0] - 'A' + 'a');
+            sg_seterr(err, errlen, "redis %s: %s: %s", rq->ep.label,
+                      what, text);
+            return NULL;
+        }
+        req += n;
+        len -= (size_t)n;
+    }
+    if (redisGetReply(cn->c, &reply) != REDIS_OK || reply == NULL) {
+        if (reply != NULL)
+            freeReplyObject(reply);
+        rq_ctx_error(rq, cn->c, what, err, errlen);
+        return NULL;
+    }
+    return reply;
 }
 
 /*
@@ -833,9 +936,9 @@ rq_load_script(SG_RQ *rq, struct sg_rq_conn *c, char *sha, char *err,
     return true;
 }
 
-/* rq_open_conn - connect, authenticate, select, load the script */
+/* rq_open_conn_io - connect, authenticate, select, load the script */
 static struct sg_rq_conn *
-rq_open_conn(SG_RQ *rq, long long deadline, char *err, size_t errlen)
+rq_open_conn_io(SG_RQ *rq, long long deadline, char *err, size_t errlen)
 {
     struct sg_rq_conn *cn;
     redisContext *c;
@@ -886,6 +989,19 @@ fail:
     redisFree(c);
     free(cn);
     return NULL;
+}
+
+/* rq_open_conn - rq_open_conn_io with SIGPIPE blocked (hiredis writes) */
+static struct sg_rq_conn *
+rq_open_conn(SG_RQ *rq, long long deadline, char *err, size_t errlen)
+{
+    struct sg_rq_sigpipe sp;
+    struct sg_rq_conn *cn;
+
+    rq_sigpipe_block(&sp);
+    cn = rq_open_conn_io(rq, deadline, err, errlen);
+    rq_sigpipe_restore(&sp);
+    return cn;
 }
 
 /* rq_free_conn - close a connection; accepts NULL */
@@ -994,98 +1110,188 @@ rq_put(SG_RQ *rq, struct sg_rq_conn *cn, bool broken)
 /* Script calls                                                         */
 /* ------------------------------------------------------------------ */
 
-/* The arguments of one script call, as text. */
+/* The arguments of one script call. */
 struct sg_rq_call {
-    const char *op;
+    char op;                    /* r p c l u x (the script's ARGV[1]) */
     long long now_ms;
     const char *txn;
     long long rate_units;
     long long daily_units;
-    const struct sg_quota_limits *lim;  /* NULL: zeros */
+    const struct sg_quota_limits *lim;  /* r p u only; else NULL */
 };
 
-/* rq_fmt_double - a finite double as text that Lua reads back exactly */
-static void
-rq_fmt_double(char *buf, size_t len, double v)
+/* rq_put_ll - v in decimal at p; returns the end */
+static char *
+rq_put_ll(char *p, long long v)
 {
-    snprintf(buf, len, "%.17g", isfinite(v) ? v : 0.0);
+    char tmp[24];
+    unsigned long long u;
+    size_t n = 0;
+
+    if (v < 0) {
+        *p++ = '-';
+        u = 0ULL - (unsigned long long)v;
+    } else {
+        u = (unsigned long long)v;
+    }
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* rq_put_bulk - one RESP bulk string "$len\r\nS\r\n" at p; the end */
+static char *
+rq_put_bulk(char *p, const char *str, size_t len)
+{
+    *p++ = '$';
+    p = rq_put_ll(p, (long long)len);
+    *p++ = '\r';
+    *p++ = '\n';
+    memcpy(p, str, len);
+    p += len;
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
+/* rq_put_num - a number as a bulk string; the end */
+static char *
+rq_put_num(char *p, long long v)
+{
+    char tmp[24];
+
+    return rq_put_bulk(p, tmp, (size_t)(rq_put_ll(tmp, v) - tmp));
+}
+
+/* rq_put_double - a finite double as a bulk string Lua reads back
+ *   exactly (%.17g); the end */
+static char *
+rq_put_double(char *p, double v)
+{
+    char tmp[40];
+    int n = snprintf(tmp, sizeof(tmp), "%.17g", isfinite(v) ? v : 0.0);
+
+    return rq_put_bulk(p, tmp, (size_t)n);
+}
+
+/* rq_same_limits - the limits equal those cached on the connection */
+static bool
+rq_same_limits(const struct sg_quota_limits *a,
+               const struct sg_quota_limits *b)
+{
+    return a->max_rate == b->max_rate && a->burst == b->burst
+           && a->max_24h == b->max_24h && a->sent_24h == b->sent_24h
+           && a->synced_at_ms == b->synced_at_ms;
+}
+
+/*
+ * rq_format - the EVALSHA request of one call into req (SG_RQ_REQ_MAX
+ *   bytes), without the connection's SHA: *sha_at is where its 40
+ *   characters go. Returns the length.
+ *
+ * The six limit strings are formatted once per connection and change
+ * of limits (the %.17g of four doubles is most of a call's formatting
+ * work otherwise).
+ */
+static size_t
+rq_format(SG_RQ *rq, struct sg_rq_conn *cn, const char *region,
+          const struct sg_rq_call *call, char *req, size_t *sha_at)
+{
+    const struct sg_quota_limits *lim = call->lim;
+    size_t rlen = strlen(region), tlen = strlen(call->txn);
+    char key[SG_REGION_MAX + 16];
+    char *p = req;
+
+    if (lim != NULL && (cn->lim_len == 0 || !rq_same_limits(lim,
+                                                            &cn->lim))) {
+        char *q = cn->lim_txt;
+
+        q = rq_put_double(q, lim->max_rate);
+        q = rq_put_double(q, lim->burst);
+        q = rq_put_double(q, lim->max_24h);
+        q = rq_put_double(q, lim->sent_24h);
+        q = rq_put_num(q, lim->synced_at_ms);
+        q = rq_put_num(q, rq->head.reservation_timeout_ms);
+        cn->lim_len = (size_t)(q - cn->lim_txt);
+        cn->lim = *lim;
+    }
+    /* *10 or *16: EVALSHA sha 2 K W op now txn ru du [6 limits] */
+    memcpy(p, lim != NULL ? "*16\r\n" : "*10\r\n", 5);
+    p += 5;
+    p = rq_put_bulk(p, "EVALSHA", 7);
+    memcpy(p, "$40\r\n", 5);
+    p += 5;
+    *sha_at = (size_t)(p - req);
+    memset(p, '0', 40);
+    p += 40;
+    memcpy(p, "\r\n", 2);
+    p += 2;
+    p = rq_put_bulk(p, "2", 1);
+    memcpy(key, "sesgate:q:{", 11);
+    memcpy(key + 11, region, rlen);
+    key[11 + rlen] = '}';
+    p = rq_put_bulk(p, key, 12 + rlen);
+    memcpy(key + 12 + rlen, ":w", 2);
+    p = rq_put_bulk(p, key, 14 + rlen);
+    p = rq_put_bulk(p, &call->op, 1);
+    p = rq_put_num(p, call->now_ms);
+    p = rq_put_bulk(p, call->txn, tlen);
+    p = rq_put_num(p, call->rate_units);
+    p = rq_put_num(p, call->daily_units);
+    if (lim != NULL) {
+        memcpy(p, cn->lim_txt, cn->lim_len);
+        p += cn->lim_len;
+    }
+    return (size_t)(p - req);
 }
 
 /*
  * rq_eval - run the script for one operation
  *
- * Returns: SG_OK with *out the reply (an array; caller frees), or an
- *   error status with the handle's error set. A NOSCRIPT answer (the
- *   server's scripts were flushed, or it restarted) loads the script
- *   again and retries once.
+ * Returns: SG_OK with *out the reply (an integer, or an array for
+ *   usage; caller frees), or an error status with the handle's error
+ *   set. A NOSCRIPT answer (the server's scripts were flushed, or it
+ *   restarted) loads the script again and retries once.
  */
 static SG_STATUS
 rq_eval(SG_RQ *rq, const char *region, const struct sg_rq_call *call,
         redisReply **out)
 {
-    char keys[4][SG_REGION_MAX + 32];
-    char num[SG_RQ_ARGS][40];
-    const char *argv[3 + 4 + SG_RQ_ARGS];
-    size_t lens[3 + 4 + SG_RQ_ARGS];
-    const struct sg_quota_limits *lim = call->lim;
-    static const char kind[4] = {'s', 'w', 'h', 'x'};
+    char req[SG_RQ_REQ_MAX];
     char err[SG_QUOTA_ERR_MAX];
-    struct sg_rq_sigpipe sp;
     struct sg_rq_conn *cn;
     redisReply *r = NULL;
-    int argc = 0, i, attempt;
+    size_t len, sha_at;
+    int attempt;
     bool broken = false;
 
     *out = NULL;
-    argv[argc++] = "EVALSHA";
-    argv[argc++] = NULL;                    /* the SHA, per connection */
-    argv[argc++] = "4";
-    for (i = 0; i < 4; i++) {
-        snprintf(keys[i], sizeof(keys[i]), "sesgate:q:{%s}:%c", region,
-                 kind[i]);
-        argv[argc++] = keys[i];
-    }
-    argv[argc++] = call->op;
-    snprintf(num[0], sizeof(num[0]), "%lld", call->now_ms);
-    argv[argc++] = num[0];
-    argv[argc++] = call->txn != NULL ? call->txn : "";
-    snprintf(num[1], sizeof(num[1]), "%lld", call->rate_units);
-    snprintf(num[2], sizeof(num[2]), "%lld", call->daily_units);
-    rq_fmt_double(num[3], sizeof(num[3]), lim ? lim->max_rate : 0);
-    rq_fmt_double(num[4], sizeof(num[4]), lim ? lim->burst : 1);
-    rq_fmt_double(num[5], sizeof(num[5]), lim ? lim->max_24h : -1);
-    rq_fmt_double(num[6], sizeof(num[6]), lim ? lim->sent_24h : 0);
-    snprintf(num[7], sizeof(num[7]), "%lld", lim ? lim->synced_at_ms : 0);
-    snprintf(num[8], sizeof(num[8]), "%lld",
-             rq->head.reservation_timeout_ms);
-    snprintf(num[9], sizeof(num[9]), "%lld", SG_RQ_BUCKET_MS);
-    snprintf(num[10], sizeof(num[10]), "%lld", SG_RQ_BUCKETS);
-    snprintf(num[11], sizeof(num[11]), "%lld", SG_RQ_DAY_MS);
-    snprintf(num[12], sizeof(num[12]), "%lld", SG_RQ_TTL_MS);
-    for (i = 1; i <= 12; i++)
-        argv[argc++] = num[i];
-    for (i = 0; i < argc; i++)
-        lens[i] = argv[i] != NULL ? strlen(argv[i]) : 40;
-
-    rq_sigpipe_block(&sp);
     if ((cn = rq_get(rq, rq_mono_ms() + rq->head.redis_timeout_ms))
-        == NULL) {
-        rq_sigpipe_restore(&sp);
+        == NULL)
         return SG_ERR_IO;
-    }
+    len = rq_format(rq, cn, region, call, req, &sha_at);
     for (attempt = 0; attempt < 2; attempt++) {
-        argv[1] = cn->sha;
-        r = rq_command(rq, cn, argc, argv, lens, "EVALSHA", err,
-                       sizeof(err));
+        memcpy(req + sha_at, cn->sha, 40);
+        r = rq_request(rq, cn, req, len, "EVALSHA", err, sizeof(err));
         if (r == NULL) {
             broken = true;
             break;
         }
         if (attempt == 0 && r->type == REDIS_REPLY_ERROR && r->str != NULL
             && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+            struct sg_rq_sigpipe sp;
+            bool loaded;
+
             freeReplyObject(r);
             r = NULL;
-            if (!rq_load_script(rq, cn, cn->sha, err, sizeof(err))) {
+            rq_sigpipe_block(&sp);
+            loaded = rq_load_script(rq, cn, cn->sha, err, sizeof(err));
+            rq_sigpipe_restore(&sp);
+            if (!loaded) {
                 broken = true;
                 break;
             }
@@ -1098,8 +1304,8 @@ rq_eval(SG_RQ *rq, const char *region, const struct sg_rq_call *call,
                  r->str != NULL ? r->str : "error");
         freeReplyObject(r);
         r = NULL;
-    } else if (r != NULL && (r->type != REDIS_REPLY_ARRAY
-                             || r->elements < 1 || r->elements > 8)) {
+    } else if (r != NULL && r->type != REDIS_REPLY_INTEGER
+               && (r->type != REDIS_REPLY_ARRAY || r->elements != 4)) {
         snprintf(err, sizeof(err), "redis %s: unexpected reply to the "
                  "quota script", rq->ep.label);
         freeReplyObject(r);
@@ -1107,7 +1313,6 @@ rq_eval(SG_RQ *rq, const char *region, const struct sg_rq_call *call,
         broken = true;
     }
     rq_put(rq, cn, broken);
-    rq_sigpipe_restore(&sp);
     if (r == NULL) {
         sg_quota_set_error(&rq->head, "%s", err);
         return broken ? SG_ERR_IO : SG_ERR_STATE_RETRY;
@@ -1116,18 +1321,15 @@ rq_eval(SG_RQ *rq, const char *region, const struct sg_rq_call *call,
     return SG_OK;
 }
 
-/* rq_reply_int - element i of an array reply as an integer in [lo, hi] */
+/* rq_reply_code - an integer reply in [lo, hi] */
 static bool
-rq_reply_int(const redisReply *r, size_t i, long long lo, long long hi,
-             long long *v)
+rq_reply_code(const redisReply *r, long long lo, long long hi,
+              long long *v)
 {
-    const redisReply *e;
-
-    if (i >= r->elements || (e = r->element[i]) == NULL
-        || e->type != REDIS_REPLY_INTEGER || e->integer < lo
-        || e->integer > hi)
+    if (r->type != REDIS_REPLY_INTEGER || r->integer < lo
+        || r->integer > hi)
         return false;
-    *v = e->integer;
+    *v = r->integer;
     return true;
 }
 
@@ -1167,9 +1369,29 @@ rq_bad_reply(SG_RQ *rq, redisReply *r, const char *op)
 /* The backend table                                                    */
 /* ------------------------------------------------------------------ */
 
+/* rq_op_name - the operation's name for error texts */
+static const char *
+rq_op_name(char op)
+{
+    switch (op) {
+    case 'r':
+        return "reserve";
+    case 'p':
+        return "peek";
+    case 'c':
+        return "commit";
+    case 'l':
+        return "release";
+    case 'u':
+        return "usage";
+    default:
+        return "reset";
+    }
+}
+
 /* rq_admit - reserve or peek: run the script, read the deny code */
 static SG_STATUS
-rq_admit(SG_QUOTA *q, const char *op, const char *region,
+rq_admit(SG_QUOTA *q, char op, const char *region,
          const struct sg_quota_limits *lim, const char *txn,
          long long rate_units, long long daily_units, long long now_ms,
          enum sg_quota_deny *deny)
@@ -1183,8 +1405,8 @@ rq_admit(SG_QUOTA *q, const char *op, const char *region,
 
     if ((st = rq_eval(rq, region, &call, &r)) != SG_OK)
         return st;
-    if (!rq_reply_int(r, 0, 0, 2, &code))
-        return rq_bad_reply(rq, r, op);
+    if (!rq_reply_code(r, 0, 2, &code))
+        return rq_bad_reply(rq, r, rq_op_name(op));
     freeReplyObject(r);
     *deny = code == 2 ? SG_QUOTA_DAILY : code == 1 ? SG_QUOTA_RATE
             : SG_QUOTA_OK;
@@ -1198,8 +1420,8 @@ rq_reserve(SG_QUOTA *q, const char *region,
            long long rate_units, long long daily_units, long long now_ms,
            enum sg_quota_deny *deny)
 {
-    return rq_admit(q, "reserve", region, lim, txn, rate_units,
-                    daily_units, now_ms, deny);
+    return rq_admit(q, 'r', region, lim, txn, rate_units, daily_units,
+                    now_ms, deny);
 }
 
 /* rq_peek - the answer of a reserve, without any change */
@@ -1208,15 +1430,14 @@ rq_peek(SG_QUOTA *q, const char *region, const struct sg_quota_limits *lim,
         long long rate_units, long long daily_units, long long now_ms,
         enum sg_quota_deny *deny)
 {
-    return rq_admit(q, "peek", region, lim, "", rate_units, daily_units,
+    return rq_admit(q, 'p', region, lim, "", rate_units, daily_units,
                     now_ms, deny);
 }
 
-/* rq_simple_op - commit, release or reset: the reply is {0} */
+/* rq_simple_op - commit, release or reset: the reply is 0 */
 static SG_STATUS
-rq_simple_op(SG_QUOTA *q, const char *op, const char *region,
-             const char *txn, long long rate_units, long long daily_units,
-             long long now_ms)
+rq_simple_op(SG_QUOTA *q, char op, const char *region, const char *txn,
+             long long rate_units, long long daily_units, long long now_ms)
 {
     SG_RQ *rq = (SG_RQ *)q;
     struct sg_rq_call call = {op, now_ms, txn, rate_units, daily_units,
@@ -1227,8 +1448,8 @@ rq_simple_op(SG_QUOTA *q, const char *op, const char *region,
 
     if ((st = rq_eval(rq, region, &call, &r)) != SG_OK)
         return st;
-    if (!rq_reply_int(r, 0, 0, 0, &code))
-        return rq_bad_reply(rq, r, op);
+    if (!rq_reply_code(r, 0, 0, &code))
+        return rq_bad_reply(rq, r, rq_op_name(op));
     freeReplyObject(r);
     return SG_OK;
 }
@@ -1238,7 +1459,7 @@ static SG_STATUS
 rq_commit(SG_QUOTA *q, const char *region, const char *txn,
           long long rate_units, long long daily_units, long long now_ms)
 {
-    return rq_simple_op(q, "commit", region, txn, rate_units, daily_units,
+    return rq_simple_op(q, 'c', region, txn, rate_units, daily_units,
                         now_ms);
 }
 
@@ -1247,14 +1468,14 @@ static SG_STATUS
 rq_release(SG_QUOTA *q, const char *region, const char *txn,
            long long now_ms)
 {
-    return rq_simple_op(q, "release", region, txn, 0, 0, now_ms);
+    return rq_simple_op(q, 'l', region, txn, 0, 0, now_ms);
 }
 
 /* rq_reset - forget a region */
 static SG_STATUS
 rq_reset(SG_QUOTA *q, const char *region)
 {
-    return rq_simple_op(q, "reset", region, "", 0, 0, 0);
+    return rq_simple_op(q, 'x', region, "", 0, 0, 0);
 }
 
 /* rq_usage - a region's usage */
@@ -1263,13 +1484,14 @@ rq_usage(SG_QUOTA *q, const char *region, const struct sg_quota_limits *lim,
          long long now_ms, struct sg_quota_usage *out)
 {
     SG_RQ *rq = (SG_RQ *)q;
-    struct sg_rq_call call = {"usage", now_ms, "", 0, 0, lim};
+    struct sg_rq_call call = {'u', now_ms, "", 0, 0, lim};
     redisReply *r;
     SG_STATUS st;
 
     if ((st = rq_eval(rq, region, &call, &r)) != SG_OK)
         return st;
-    if (r->elements != 4 || !rq_reply_double(r, 0, &out->sent_24h)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4
+        || !rq_reply_double(r, 0, &out->sent_24h)
         || !rq_reply_double(r, 1, &out->reserved)
         || !rq_reply_double(r, 2, &out->rate_now)
         || !rq_reply_double(r, 3, &out->tokens)) {
