@@ -138,7 +138,14 @@ extern SG_STATUS sg_quota_peek(SG_QUOTA *q, const char *region,
                                long long rate_units, long long daily_units,
                                long long now_ms, enum sg_quota_deny *deny);
 
-/* sg_quota_usage - a region's current usage */
+/*
+ * sg_quota_usage - a region's current usage
+ *
+ * sent_24h and reserved are exact. With the embedded backend, tokens
+ * leaves out the unspent part of the threads' leases (at most 128 per
+ * thread, see quota_file.c) and rate_now counts a lease's units when
+ * it is given back (within 100 ms).
+ */
 extern SG_STATUS sg_quota_usage(SG_QUOTA *q, const char *region,
                                 const struct sg_quota_limits *lim,
                                 long long now_ms,
