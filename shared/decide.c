@@ -1340,9 +1340,10 @@ sg_decide_owner_policy(const SG_CONF *conf, SG_SNAP *snap,
         return SG_OK;
     }
 
-    if ((from = calloc(SG_HDR_MAX_ADDRS, sizeof(*from))) == NULL
+    /* Not zeroed: the parsers fill what they report, nseen counts. */
+    if ((from = malloc(SG_HDR_MAX_ADDRS * sizeof(*from))) == NULL
         || (res = malloc(sizeof(*res))) == NULL
-        || (seen = calloc(OWNER_IDENT_MAX, sizeof(*seen))) == NULL
+        || (seen = malloc(OWNER_IDENT_MAX * sizeof(*seen))) == NULL
         || (oc->nrcpt > 0
             && ((rcpt = calloc(oc->nrcpt, sizeof(*rcpt))) == NULL
                 || (rcpts = calloc(oc->nrcpt, sizeof(*rcpts))) == NULL))) {
@@ -1369,7 +1370,7 @@ sg_decide_owner_policy(const SG_CONF *conf, SG_SNAP *snap,
     if (oc->hdr_return_path != NULL) {
         size_t n = 0;
 
-        if ((rpa = calloc(SG_HDR_MAX_ADDRS, sizeof(*rpa))) == NULL) {
+        if ((rpa = malloc(SG_HDR_MAX_ADDRS * sizeof(*rpa))) == NULL) {
             st = SG_ERR_NOMEM;
             goto out;
         }
