@@ -2,18 +2,27 @@
 # tests/bench/redis.sh - Redis quota backend throughput against
 #   redis-benchmark's INCR on the same machine in the same run
 #
-# Usage: redis.sh BUILDDIR [PAIRS]   (PAIRS default 200000)
+# Usage: flock /tmp/sesgate-bench.lock sh redis.sh BUILDDIR [PAIRS [CONNS]]
+#   PAIRS default 200000; CONNS default "8 50" (50 is redis-benchmark's
+#   default number of clients)
 #
 # Starts a throwaway redis-server on a free loopback port in a temp dir
-# (no persistence, no system service), runs
-#   redis-benchmark -q -t incr -n 200000 -c 8
-# and then bench_quota_redis with 8 threads (8 connections), and prints
-# both rates and the ratio of reserve+commit pairs/s to INCR/s (target:
-# at least 50 %). Each pair is two script calls (two round trips), so
-# script calls/s are printed too.
+# (no persistence, no system service). For each connection count C:
+#   redis-benchmark -q -t incr -n 2*PAIRS -c C -P 1
+#   bench_quota_redis -c C -n PAIRS
+# The comparison is like for like: C TCP connections to 127.0.0.1 on
+# both sides, one request in flight per connection (redis-benchmark's
+# -P 1: no pipelining; bench_quota_redis runs C threads, each with its
+# own pooled connection, each waiting for its reply). Each side starts
+# from CONFIG RESETSTAT, so INFO commandstats gives the server's time
+# per INCR and per EVALSHA, and INFO cpu the server's CPU per request;
+# bench_quota_redis prints its own CPU per call. Prints the ratios of
+# reserve+commit pairs/s and of script calls/s (two per pair) to INCR/s
+# (target: pairs at least 50 %), and the load average beside each run.
 
 builddir=${1:-.}
 pairs=${2:-200000}
+conns=${3:-"8 50"}
 bench=$builddir/tests/bench/bench_quota_redis
 
 for t in redis-server redis-benchmark redis-cli; do
@@ -35,21 +44,55 @@ until [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; do
     sleep 0.05
 done
 
+rcli() { redis-cli -h 127.0.0.1 -p "$port" "$@"; }
+# server_cpu - redis-server's user+system CPU seconds so far
+server_cpu() {
+    rcli info cpu | tr -d '\r' |
+        awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { printf "%.3f", s }'
+}
+# usec_per_call CMD - INFO commandstats' usec_per_call of CMD
+usec_per_call() {
+    rcli info commandstats | tr -d '\r' |
+        sed -n "s/^cmdstat_$1:.*usec_per_call=\\([0-9.]*\\).*/\\1/p"
+}
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
 echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')" \
     "on 127.0.0.1:$port, $(nproc) CPUs"
-echo "\$ redis-benchmark -q -t incr -n 200000 -c 8"
-incr_out=$(redis-benchmark -h 127.0.0.1 -p "$port" -q -t incr -n 200000 \
-    -c 8 | tr '\r' '\n' | grep 'INCR:' | tail -n 1)
-echo "$incr_out"
-incr=$(echo "$incr_out" | sed 's/^INCR: \([0-9.]*\) requests.*/\1/')
+n_incr=$((pairs * 2))
+for c in $conns; do
+    echo "== $c connections, no pipelining (load $(load))"
+    rcli config resetstat >/dev/null
+    a=$(server_cpu)
+    echo "\$ redis-benchmark -q -t incr -n $n_incr -c $c -P 1"
+    incr_out=$(redis-benchmark -h 127.0.0.1 -p "$port" -q -t incr \
+        -n "$n_incr" -c "$c" -P 1 | tr '\r' '\n' | grep 'INCR:' | tail -n 1)
+    b=$(server_cpu)
+    echo "$incr_out"
+    incr=$(echo "$incr_out" | sed 's/^INCR: \([0-9.]*\) requests.*/\1/')
+    incr_us=$(usec_per_call incr)
+    incr_cpu=$(awk -v a="$a" -v b="$b" -v n="$n_incr" \
+        'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')
+    echo "server: INCR usec_per_call $incr_us, server CPU $incr_cpu us" \
+        "per request (load $(load))"
 
-echo "\$ bench_quota_redis -u redis://127.0.0.1:$port/0 -c 8 -n $pairs"
-out=$("$bench" -u "redis://127.0.0.1:$port/0" -c 8 -n "$pairs") || {
-    echo "$out"; echo "ERROR: bench_quota_redis failed"; exit 1; }
-echo "$out"
-ps=$(echo "$out" | sed -n 's/^pairs\/s: //p')
-cs=$(echo "$out" | sed -n 's/^script calls\/s: //p')
-awk -v p="$ps" -v c="$cs" -v i="$incr" 'BEGIN {
-    printf "ratio pairs/s : INCR/s = %.1f %%\n", 100 * p / i
-    printf "ratio script calls/s : INCR/s = %.1f %%\n", 100 * c / i
-}'
+    rcli config resetstat >/dev/null
+    a=$(server_cpu)
+    echo "\$ bench_quota_redis -u redis://127.0.0.1:$port/0 -c $c -n $pairs"
+    out=$("$bench" -u "redis://127.0.0.1:$port/0" -c "$c" -n "$pairs") || {
+        echo "$out"; echo "ERROR: bench_quota_redis failed"; exit 1; }
+    b=$(server_cpu)
+    echo "$out"
+    ev_us=$(usec_per_call evalsha)
+    ev_cpu=$(awk -v a="$a" -v b="$b" -v n="$((pairs * 2))" \
+        'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')
+    echo "server: EVALSHA usec_per_call $ev_us, server CPU $ev_cpu us" \
+        "per call (load $(load))"
+    ps=$(echo "$out" | sed -n 's/^pairs\/s: //p')
+    cs=$(echo "$out" | sed -n 's/^script calls\/s: //p')
+    awk -v p="$ps" -v s="$cs" -v i="$incr" -v c="$c" 'BEGIN {
+        printf "ratio (%d conns) pairs/s : INCR/s = %.1f %%\n", c, 100 * p / i
+        printf "ratio (%d conns) script calls/s : INCR/s = %.1f %%\n", c,
+            100 * s / i
+    }'
+done
