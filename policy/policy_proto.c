@@ -150,66 +150,81 @@ parse_count(const char *s)
     return v;
 }
 
-/* set_attr - store one attribute the daemon uses; ignore the rest */
+/* NAME_IS - the attribute name of length len is the literal lit */
+#define NAME_IS(lit) (len == sizeof(lit) - 1 && memcmp(name, lit, len) == 0)
+
+/* set_attr - store one attribute the daemon uses; ignore the rest
+ *   (name is len bytes, NUL-terminated; Postfix sends about thirty
+ *   attributes a request, most of which this switch passes over after
+ *   one length comparison) */
 static void
-set_attr(struct sg_policy_req *r, const char *name, const char *value)
+set_attr(struct sg_policy_req *r, const char *name, size_t len,
+         const char *value)
 {
     /* Duplicates: each assignment overwrites, so the last one wins. */
-    switch (name[0]) {
-    case 'c':
-        if (strcmp(name, "client_address") == 0)
-            r->client_address = value;
-        else if (strcmp(name, "client_name") == 0)
-            r->client_name = value;
+    switch (len) {
+    case 4:
+        if (NAME_IS("size"))
+            r->size = parse_count(value);
         break;
-    case 'h':
-        if (strcmp(name, "helo_name") == 0)
+    case 6:
+        if (NAME_IS("sender"))
+            r->sender = value;
+        break;
+    case 7:
+        if (NAME_IS("request"))
+            r->request = value;
+        break;
+    case 8:
+        if (NAME_IS("instance"))
+            r->instance = value;
+        else if (NAME_IS("queue_id"))
+            r->queue_id = value;
+        break;
+    case 9:
+        if (NAME_IS("recipient"))
+            r->recipient = value;
+        else if (NAME_IS("helo_name"))
             r->helo_name = value;
         break;
-    case 'i':
-        if (strcmp(name, "instance") == 0)
-            r->instance = value;
+    case 11:
+        if (NAME_IS("client_name"))
+            r->client_name = value;
+        else if (NAME_IS("sasl_method"))
+            r->sasl_method = value;
+        else if (NAME_IS("sasl_sender"))
+            r->sasl_sender = value;
         break;
-    case 'p':
-        if (strcmp(name, "protocol_state") == 0) {
+    case 13:
+        if (NAME_IS("sasl_username"))
+            r->sasl_username = value;
+        else if (NAME_IS("protocol_name"))
+            r->protocol_name = value;
+        break;
+    case 14:
+        if (NAME_IS("protocol_state")) {
             r->protocol_state = value;
             r->pstate = sg_policy_pstate_parse(value);
-        } else if (strcmp(name, "protocol_name") == 0) {
-            r->protocol_name = value;
-        } else if (strcmp(name, "policy_context") == 0) {
+        } else if (NAME_IS("client_address")) {
+            r->client_address = value;
+        } else if (NAME_IS("policy_context")) {
             r->policy_context = value;
         }
         break;
-    case 'q':
-        if (strcmp(name, "queue_id") == 0)
-            r->queue_id = value;
-        break;
-    case 'r':
-        if (strcmp(name, "recipient") == 0)
-            r->recipient = value;
-        else if (strcmp(name, "recipient_count") == 0)
+    case 15:
+        if (NAME_IS("recipient_count"))
             r->recipient_count = parse_count(value);
-        else if (strcmp(name, "request") == 0)
-            r->request = value;
-        else if (strcmp(name, "reverse_client_name") == 0)
-            r->reverse_client_name = value;
         break;
-    case 's':
-        if (strcmp(name, "sender") == 0)
-            r->sender = value;
-        else if (strcmp(name, "size") == 0)
-            r->size = parse_count(value);
-        else if (strcmp(name, "sasl_username") == 0)
-            r->sasl_username = value;
-        else if (strcmp(name, "sasl_method") == 0)
-            r->sasl_method = value;
-        else if (strcmp(name, "sasl_sender") == 0)
-            r->sasl_sender = value;
+    case 19:
+        if (NAME_IS("reverse_client_name"))
+            r->reverse_client_name = value;
         break;
     default:
         break;
     }
 }
+
+#undef NAME_IS
 
 /* sg_policy_parse - split a complete request into attributes, in place */
 SG_STATUS
@@ -233,6 +248,9 @@ sg_policy_parse(char *buf, size_t len, struct sg_policy_req *out)
     out->nattrs = 0;
     if (len > SG_POLICY_REQ_MAX)
         return SG_ERR_TOOBIG;
+    /* Names and values have no NUL: one look for the whole request. */
+    if (memchr(buf, '\0', len) != NULL)
+        return SG_ERR_SYNTAX;
 
     while (p < end) {
         if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
@@ -242,8 +260,6 @@ sg_policy_parse(char *buf, size_t len, struct sg_policy_req *out)
             e--;
         if ((size_t)(e - p) > SG_POLICY_LINE_MAX)
             return SG_ERR_TOOBIG;
-        if (memchr(p, '\0', (size_t)(e - p)) != NULL)
-            return SG_ERR_SYNTAX;
         *e = '\0';
         if (e == p) {
             if (out->nattrs == 0) {
@@ -257,7 +273,7 @@ sg_policy_parse(char *buf, size_t len, struct sg_policy_req *out)
         if (++out->nattrs > SG_POLICY_ATTRS_MAX)
             return SG_ERR_TOOBIG;
         *eq = '\0';
-        set_attr(out, p, eq + 1);
+        set_attr(out, p, (size_t)(eq - p), eq + 1);
         p = nl + 1;
     }
     return SG_ERR_SYNTAX;               /* no final empty line */
