@@ -24,6 +24,24 @@ sg_policy_scan_init(struct sg_policy_scan *sc)
     sc->pos = 0;
     sc->line_start = 0;
     sc->nattrs = 0;
+    sc->nul_ok = 0;
+}
+
+/*
+ * scan_ret - the result res, unless a NUL lies in the bytes examined
+ *   since the last look (up to end): then SG_POLICY_ENUL, as if each
+ *   line had been looked at on its own (one memchr a call, not a line)
+ */
+static SG_POLICY_SCAN_RES
+scan_ret(struct sg_policy_scan *sc, const char *buf, size_t end,
+         SG_POLICY_SCAN_RES res)
+{
+    if (end > sc->nul_ok) {
+        if (memchr(buf + sc->nul_ok, '\0', end - sc->nul_ok) != NULL)
+            return SG_POLICY_ENUL;
+        sc->nul_ok = end;
+    }
+    return res;
 }
 
 /* sg_policy_scan_feed - look for the end of a request */
@@ -34,48 +52,47 @@ sg_policy_scan_feed(struct sg_policy_scan *sc, const char *buf, size_t len,
     const char *nl;
     size_t avail;
     size_t linelen;
+    size_t at;
 
     /* Never look at more than a request may hold: what lies beyond
-     * SG_POLICY_REQ_MAX is refused unread. */
+     * SG_POLICY_REQ_MAX is refused unread. A NUL in a line is refused
+     * before anything else about that line (scan_ret). */
     while (sc->pos < len) {
         avail = len - sc->pos;
         if (avail > SG_POLICY_REQ_MAX - sc->pos)
             avail = SG_POLICY_REQ_MAX - sc->pos;
         if (avail == 0)
-            return SG_POLICY_EBIG;
+            return scan_ret(sc, buf, sc->pos, SG_POLICY_EBIG);
         nl = memchr(buf + sc->pos, '\n', avail);
-        if (memchr(buf + sc->pos, '\0',
-                   nl != NULL ? (size_t)(nl - (buf + sc->pos)) : avail)
-            != NULL)
-            return SG_POLICY_ENUL;
         if (nl == NULL) {
             sc->pos += avail;
             /* A CR may precede the LF: allow one byte for it. */
             if (sc->pos - sc->line_start > SG_POLICY_LINE_MAX + 1)
-                return SG_POLICY_ELINE;
+                return scan_ret(sc, buf, sc->pos, SG_POLICY_ELINE);
             if (sc->pos >= SG_POLICY_REQ_MAX)
-                return SG_POLICY_EBIG;
-            return SG_POLICY_MORE;
+                return scan_ret(sc, buf, sc->pos, SG_POLICY_EBIG);
+            return scan_ret(sc, buf, sc->pos, SG_POLICY_MORE);
         }
-        linelen = (size_t)(nl - buf) - sc->line_start;
+        at = (size_t)(nl - buf);
+        linelen = at - sc->line_start;
         if (linelen > 0 && buf[sc->line_start + linelen - 1] == '\r')
             linelen--;
         if (linelen > SG_POLICY_LINE_MAX)
-            return SG_POLICY_ELINE;
-        sc->pos = (size_t)(nl - buf) + 1;
+            return scan_ret(sc, buf, at, SG_POLICY_ELINE);
+        sc->pos = at + 1;
         sc->line_start = sc->pos;
         if (linelen == 0) {
             if (sc->nattrs == 0)
                 continue;       /* stray empty line between requests */
             *reqlen = sc->pos;
-            return SG_POLICY_DONE;
+            return scan_ret(sc, buf, at, SG_POLICY_DONE);
         }
         if (++sc->nattrs > SG_POLICY_ATTRS_MAX)
-            return SG_POLICY_EATTRS;
+            return scan_ret(sc, buf, at, SG_POLICY_EATTRS);
     }
     if (sc->pos >= SG_POLICY_REQ_MAX)
-        return SG_POLICY_EBIG;
-    return SG_POLICY_MORE;
+        return scan_ret(sc, buf, sc->pos, SG_POLICY_EBIG);
+    return scan_ret(sc, buf, sc->pos, SG_POLICY_MORE);
 }
 
 /* sg_policy_scan_strerror - text for a scanner result */

@@ -59,6 +59,7 @@ struct sg_policy_scan {
     size_t pos;                 /* bytes examined */
     size_t line_start;          /* offset of the current line */
     size_t nattrs;              /* complete non-empty lines so far */
+    size_t nul_ok;              /* bytes before this have no NUL */
 };
 
 /* sg_policy_scan_init - prepare for a new request */
