@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -1844,22 +1845,32 @@ fail:
  * fs_full_hint - a note for a write that failed on a full file system
  *
  * LMDB reports a short write as EIO ("filesystem full?" in its source):
- * name the likely cause when the file system has no room left. The old
+ * name the likely cause when the file system has no room left or the
+ * file reached the process's file size limit. The old
  * state is untouched either way (the commit never wrote its meta page).
  */
 static const char *
 fs_full_hint(SG_STATE *st, int rc)
 {
     struct statvfs vfs;
+    struct rlimit rl;
+    struct stat sb;
     mdb_filehandle_t fd;
 
     if (rc == ENOSPC)
         return " (file system full; the previous state is kept)";
+    if (rc == EFBIG)
+        return " (file size limit reached; the previous state is kept)";
     if (rc != EIO || mdb_env_get_fd(st->env, &fd) != 0
         || fstatvfs(fd, &vfs) != 0)
         return "";
     if ((unsigned long long)vfs.f_bavail * vfs.f_frsize < (1u << 20))
         return " (file system full; the previous state is kept)";
+    /* The short write may be RLIMIT_FSIZE's (ulimit -f) instead. */
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+        && fstat(fd, &sb) == 0
+        && (unsigned long long)sb.st_size + (1u << 20) >= rl.rlim_cur)
+        return " (file size limit reached; the previous state is kept)";
     return "";
 }
 
