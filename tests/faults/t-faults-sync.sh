@@ -265,7 +265,8 @@ for room in $((tmp_kb_B / 4)) $((tmp_kb_B * 37 / 25 + 2048)); do
         out=$("$ctl" -c "$T/conf.C" sync --full 2>&1)
         rc=$?
     else
-        lim=$((room > mdb_kb ? mdb_kb + 64 : room))
+        # the first: a temp file stops; the second: the store's growth
+        lim=$((room > tmp_kb_B ? mdb_kb + 64 : room))
         how="ulimit -f $lim, store $mdb_kb kB"
         out=$( (trap '' XFSZ; ulimit -f "$lim"
             "$ctl" -c "$T/conf.C" sync --full) 2>&1)
