@@ -66,6 +66,14 @@ check() {
     shift
     if "$@"; then ok; else bad "$what"; fi
 }
+# no_report LOG - no ASan/LSan/UBSan report in the daemon's log
+no_report() {
+    if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; then
+        grep -E -A 20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1" |
+            head -n 40
+        return 1
+    fi
+}
 
 cat >"$T/state.json" <<'JSON'
 { "sesgate_state": 1, "regions": { "eu-west-1": {
@@ -272,7 +280,12 @@ milter_protocol = 6"; then
     check "the queue is empty" \
         [ -z "$(find "$D/pf/queue/deferred" "$D/pf/queue/active" \
             "$D/pf/queue/incoming" -type f 2>/dev/null)" ]
-    stop_milter
+    kill -TERM "$milter_pid"
+    wait "$milter_pid"
+    local rc=$?
+    milter_pid=
+    check "the milter exits 0 on SIGTERM ($rc)" [ "$rc" = 0 ]
+    check "no sanitizer report in its log" no_report "$LOG"
     check "pid file removed at a clean stop" [ ! -e "$D.run/milter.pid" ]
     pf_stop
 }

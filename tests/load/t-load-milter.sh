@@ -80,6 +80,14 @@ check() {
     shift
     if "$@"; then ok; else bad "$what"; fi
 }
+# no_report LOG - no ASan/LSan/UBSan report in the daemon's log
+no_report() {
+    if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; then
+        grep -E -A 20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1" |
+            head -n 40
+        return 1
+    fi
+}
 
 D=$T/m
 mkdir -p "$D" "$D.run"
@@ -356,8 +364,19 @@ drift=$(cut -d' ' -f1 "$T/summary")
 echo "milter: $(cut -d' ' -f2- "$T/summary")"
 check "milter descriptors back to idle ($afds after, $bfds before)" \
     [ "$afds" -le "$bfds" ]
-check "RSS drift under load within 50 % ($drift %)" \
-    python3 -c "import sys; sys.exit(0 if float('$drift') <= 50 else 1)"
+if grep -q __asan_init "$milter"; then
+    # ASan's quarantine holds freed memory back: RSS grows by design
+    echo "RSS drift not judged: the milter is built with ASan"
+else
+    check "RSS drift under load within 50 % ($drift %)" \
+        python3 -c "import sys; sys.exit(0 if float('$drift') <= 50 else 1)"
+fi
+kill -TERM "$milter_pid"
+wait "$milter_pid"
+rc=$?
+milter_pid=
+check "the milter exits 0 on SIGTERM ($rc)" [ "$rc" = 0 ]
+check "no sanitizer report in its log" no_report "$LOG"
 if [ -n "${SAMPLES_OUT:-}" ]; then
     cp "$T/samples" "$SAMPLES_OUT"
 fi
