@@ -121,6 +121,11 @@ struct mlfi_conn {
 /* Names libmilter takes as char * (-Wwrite-strings). */
 static char sym_i[] = "i";
 static char sym_auth_authen[] = "{auth_authen}";
+/* The macros asked for per step (smfi_setsymlist): what the callbacks
+ * read and nothing else. libmilter refuses an empty list, so steps that
+ * need none ask for "i" alone. */
+static char syms_mail[] = "i {auth_authen}";
+static char syms_i[] = "i";
 static char hdr_config_set[] = "X-SES-CONFIGURATION-SET";
 static char filter_name[] = MLFI_PROG;
 
@@ -628,6 +633,24 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
         want |= SMFIP_NR_BODY;
     *pf1 = want & f1;
     c->steps = *pf1;
+    /*
+     * Macros: Postfix sends milter_*_macros for every step unless the
+     * milter asks for its own list, e.g. {rcpt_addr} {rcpt_host}
+     * {rcpt_mailer} for each RCPT, which smtpd resolves through
+     * trivial-rewrite first, and libmilter copies them all. Ask for the
+     * queue id and the SASL user only.
+     */
+    if (f0 & SMFIF_SETSYMLIST) {
+        *pf0 |= SMFIF_SETSYMLIST;
+        if (smfi_setsymlist(ctx, SMFIM_CONNECT, syms_i) != MI_SUCCESS
+            || smfi_setsymlist(ctx, SMFIM_ENVFROM, syms_mail) != MI_SUCCESS
+            || smfi_setsymlist(ctx, SMFIM_ENVRCPT, syms_i) != MI_SUCCESS
+            || smfi_setsymlist(ctx, SMFIM_DATA, syms_i) != MI_SUCCESS
+            || smfi_setsymlist(ctx, SMFIM_EOH, syms_i) != MI_SUCCESS
+            || smfi_setsymlist(ctx, SMFIM_EOM, syms_i) != MI_SUCCESS)
+            sg_log(SG_LOG_WARNING, "smfi_setsymlist failed: the MTA "
+                   "sends its default macros");
+    }
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;

@@ -7,12 +7,17 @@
 #   bare         Postfix alone (the baseline)
 #   sesgate-inet sesgate-milter over inet:PORT@127.0.0.1
 #   sesgate-unix sesgate-milter over a unix socket
+#   null-inet / null-unix  milter_null.c, a do-nothing milter asking for
+#                the same steps and macros as sesgate-milter: the floor
+#                (Postfix's milter client and libmilter), built here
 #   opendkim-inet / opendkim-unix  OpenDKIM signing (Debian package), a
 #                respected milter's cost, when opendkim is installed
 # at SESSIONS parallel sessions, MESSAGES messages of RCPTS recipients
-# and 2 KB each, median of RUNS runs. Prints one line per configuration
-# with msgs/s, the ratio to bare Postfix and (sesgate) the milter's RSS
-# before and after.
+# and 2 KB each, RUNS interleaved rounds (each configuration once per
+# round). Prints one line per configuration with the median msgs/s, the
+# median of each round's ratio to bare Postfix, the CPU ms per message
+# of the Postfix instance and of the milter process, and the milter's
+# RSS before and after.
 #
 # Environment: MESSAGES (5000), RCPTS (5), SESSIONS ("10 50"), RUNS (3),
 #   CONFIGS (all of the above), top_builddir/top_srcdir as for the tests.
@@ -88,6 +93,36 @@ MILTER_UNIX_PID=$!
 MILTER_INET_PID=${MILTER_PID%% *}
 
 configs="bare sesgate-inet sesgate-unix"
+# The floor: a milter that continues everything, asking for the same
+# macros as sesgate-milter; allmacros-inet/-unix (CONFIGS only): the
+# same taking Postfix's default macros (what smfi_setsymlist saves).
+if ${CC:-cc} -O2 -o "$tmp/milter_null" "$here/milter_null.c" -lmilter \
+    -lpthread 2>"$tmp/cc.log"; then
+    NPORT=$(pf_free_port)
+    "$tmp/milter_null" "inet:$NPORT@127.0.0.1" symlist &
+    MILTER_PID="$MILTER_PID $!"
+    NULL_INET_PID=$!
+    "$tmp/milter_null" "unix:$tmp/null.sock" symlist &
+    MILTER_PID="$MILTER_PID $!"
+    NULL_UNIX_PID=$!
+    APORT=$(pf_free_port)
+    "$tmp/milter_null" "inet:$APORT@127.0.0.1" &
+    MILTER_PID="$MILTER_PID $!"
+    ALL_INET_PID=$!
+    "$tmp/milter_null" "unix:$tmp/all.sock" &
+    MILTER_PID="$MILTER_PID $!"
+    ALL_UNIX_PID=$!
+    pf_wait_port "$NPORT" || exit 1
+    pf_wait_port "$APORT" || exit 1
+    for i in $(seq 1 50); do
+        [ -S "$tmp/null.sock" ] && [ -S "$tmp/all.sock" ] && break
+        sleep 0.1
+    done
+    chmod 666 "$tmp/null.sock" "$tmp/all.sock"
+    configs="bare null-inet null-unix sesgate-inet sesgate-unix"
+else
+    echo "# milter_null not built: $(head -1 "$tmp/cc.log")"
+fi
 if command -v opendkim >/dev/null 2>&1 && command -v opendkim-genkey \
     >/dev/null 2>&1; then
     mkdir -p "$tmp/dkim"
@@ -126,6 +161,10 @@ milters_of() {
     bare) echo "" ;;
     sesgate-inet) echo "inet:127.0.0.1:$MPORT" ;;
     sesgate-unix) echo "unix:$tmp/milter.sock" ;;
+    null-inet) echo "inet:127.0.0.1:$NPORT" ;;
+    null-unix) echo "unix:$tmp/null.sock" ;;
+    allmacros-inet) echo "inet:127.0.0.1:$APORT" ;;
+    allmacros-unix) echo "unix:$tmp/all.sock" ;;
     opendkim-inet) echo "inet:127.0.0.1:$DPORT" ;;
     opendkim-unix) echo "unix:$tmp/dkim/dkim.sock" ;;
     esac
@@ -138,6 +177,21 @@ default_process_limit = 200" || exit 1
 
 # rss KB of a process
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# CPU time in clock ticks, of one process (user + system) and of the
+# Postfix instance: master, its live children and, through master's
+# cutime/cstime, every child it has reaped (smtpd processes come and go).
+# Other jobs on the machine do not count in either.
+TICK_MS=$(awk -v h="$(getconf CLK_TCK)" 'BEGIN { print 1000 / h }')
+proc_cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pf_cpu() {
+    local m
+    m=$(tr -d ' ' < "$tmp/pf/queue/pid/master.pid")
+    { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$m/stat"
+      for p in $(ps -o pid= --ppid "$m"); do
+          awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null
+      done; } | awk '{ s += $1 } END { print s + 0 }'
+}
 
 # one_run SESSIONS - seconds smtp-source takes (acceptance, not delivery)
 one_run() {
@@ -154,43 +208,77 @@ one_run() {
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 }
     END { print a[int((NR + 1) / 2)] }'; }
 
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs; $MESSAGES msgs x $RCPTS rcpts, 2 KB, median of $RUNS"
-printf '%-14s %8s %10s %8s %6s %s\n' config sessions msgs/s ratio errors \
-    "milter RSS KB before->after"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs; $MESSAGES msgs x $RCPTS rcpts, 2 KB, $RUNS interleaved rounds"
+echo "# msgs/s: median of the rounds; ratio: median of each round's ratio to"
+echo "# bare Postfix in the same round; CPU: ms per message of the Postfix"
+echo "# instance and of the milter process (medians); load: 1-min average"
+printf '%-14s %8s %8s %7s %6s %7s %7s  %s\n' config sessions msgs/s ratio \
+    errors pf_ms milt_ms "runs / milter RSS KB before->after / load"
+
+# pid_of CONFIG - the milter process of a configuration, or ""
+pid_of() {
+    case $1 in
+    sesgate-inet) echo "$MILTER_INET_PID" ;;
+    sesgate-unix) echo "$MILTER_UNIX_PID" ;;
+    null-inet) echo "$NULL_INET_PID" ;;
+    null-unix) echo "$NULL_UNIX_PID" ;;
+    allmacros-inet) echo "$ALL_INET_PID" ;;
+    allmacros-unix) echo "$ALL_UNIX_PID" ;;
+    esac
+}
+
+# drain - let the queue empty so that runs start alike
+drain() {
+    local i
+    for i in $(seq 1 600); do
+        [ -z "$(find "$tmp/pf/queue/active" "$tmp/pf/queue/incoming" -type f 2>/dev/null | head -1)" ] && break
+        sleep 0.5
+    done
+}
+
+# Rounds: every configuration once per round, in the same order, so that
+# the machine's load (other jobs) hits all of them alike and each
+# round's ratio compares runs minutes apart, not a whole block apart.
 for s in $SESSIONS; do
-    base=
+    declare -A rates=() ratios=() pfms=() mms=() errs=() rss0=() rss1=()
     for c in $configs; do
-        postconf -c "$PF_CONF" -e "smtpd_milters = $(milters_of "$c")"
-        pf_reload
-        rates=
-        pid=
-        case $c in
-        sesgate-inet) pid=$MILTER_INET_PID ;;
-        sesgate-unix) pid=$MILTER_UNIX_PID ;;
-        esac
-        before=${pid:+$(rss "$pid")}
-        # warm-up: connections, processes, caches
-        MESSAGES=200 one_run "$s" >/dev/null
-        for r in $(seq 1 "$RUNS"); do
+        pid=$(pid_of "$c")
+        rss0[$c]=${pid:+$(rss "$pid")}
+    done
+    for r in $(seq 1 "$RUNS"); do
+        base=
+        for c in $configs; do
+            postconf -c "$PF_CONF" -e "smtpd_milters = $(milters_of "$c")"
+            pf_reload
+            pid=$(pid_of "$c")
+            # warm-up: connections, processes, caches
+            MESSAGES=200 one_run "$s" >/dev/null
+            drain
+            : > "$tmp/pf/maillog"
+            p0=$(pf_cpu); m0=${pid:+$(proc_cpu "$pid")}
             secs=$(one_run "$s")
-            rates="$rates $(awk -v m="$MESSAGES" -v t="$secs" \
-                'BEGIN { printf "%.0f", m / t }')"
-        done
-        after=${pid:+$(rss "$pid")}
-        # Refusals or milter failures would make a configuration look
-        # fast: count them (must be 0).
-        errs=$(grep -cE 'milter-reject|Milter service|milter.*(timeout|error)' \
-            "$tmp/pf/maillog" 2>/dev/null)
-        : > "$tmp/pf/maillog"
-        rate=$(median $rates)
-        [ "$c" = bare ] && base=$rate
-        ratio=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
-        printf '%-14s %8s %10s %8s %6s %s\n' "$c" "$s" "$rate" "${ratio}x" \
-            "$errs" "${pid:+$before->$after}  (runs:$rates) load $(cut -d' ' -f1 /proc/loadavg)"
-        # let the queue drain so runs start alike
-        for i in $(seq 1 600); do
-            [ -z "$(find "$tmp/pf/queue/active" "$tmp/pf/queue/incoming" -type f 2>/dev/null | head -1)" ] && break
-            sleep 0.5
+            drain       # delivery of this run's mail counts too
+            p1=$(pf_cpu); m1=${pid:+$(proc_cpu "$pid")}
+            rate=$(awk -v m="$MESSAGES" -v t="$secs" 'BEGIN { printf "%.0f", m / t }')
+            [ "$c" = bare ] && base=$rate
+            rates[$c]="${rates[$c]} $rate"
+            ratios[$c]="${ratios[$c]} $(awk -v a="$rate" -v b="${base:-$rate}" 'BEGIN { printf "%.2f", a / b }')"
+            pfms[$c]="${pfms[$c]} $(awk -v d="$((p1 - p0))" -v n="$MESSAGES" -v t="$TICK_MS" 'BEGIN { printf "%.2f", d * t / n }')"
+            mms[$c]="${mms[$c]} $(awk -v d="$(( ${m1:-0} - ${m0:-0} ))" -v n="$MESSAGES" -v t="$TICK_MS" 'BEGIN { printf "%.2f", d * t / n }')"
+            # Refusals or milter failures would make a configuration
+            # look fast: count them (must be 0).
+            e=$(grep -cE 'milter-reject|Milter service|milter.*(timeout|error)' \
+                "$tmp/pf/maillog" 2>/dev/null)
+            errs[$c]=$(( ${errs[$c]:-0} + ${e:-0} ))
         done
     done
+    for c in $configs; do
+        pid=$(pid_of "$c")
+        rss1[$c]=${pid:+$(rss "$pid")}
+        printf '%-14s %8s %8s %6sx %6s %7s %7s  %s\n' "$c" "$s" \
+            "$(median ${rates[$c]})" "$(median ${ratios[$c]})" "${errs[$c]}" \
+            "$(median ${pfms[$c]})" "$(median ${mms[$c]})" \
+            "(runs:${rates[$c]}) ${pid:+${rss0[$c]}->${rss1[$c]} }load $(cut -d' ' -f1 /proc/loadavg)"
+    done
+    unset rates ratios pfms mms errs rss0 rss1
 done
