@@ -51,6 +51,7 @@ DOWN_SECS=${DOWN_SECS:-4}       # the milter down
 cleanup() {
     stop_milter
     pf_stop
+    sg_keep_logs "$T"
     [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT

@@ -31,6 +31,7 @@ if [ -z "${top_srcdir:-}" ]; then
     top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 fi
 top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/integration/lib.sh"      # sg_keep_logs
 
 ctl=$top_builddir/ctl/sesgatectl
 standin=$top_srcdir/tests/integration/ses-standin.py
@@ -68,6 +69,7 @@ cleanup() {
         wait "$p" 2>/dev/null
     done
     [ -n "$mounted" ] && umount "$mounted" 2>/dev/null
+    sg_keep_logs "$T"
     [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -84,7 +86,7 @@ check() {
     if "$@"; then ok; else bad "$what"; fi
 }
 
-export AWS_ACCESS_KEY_ID=AKIDFAULTS AWS_SECRET_ACCESS_KEY='faults/secret'
+export AWS_ACCESS_KEY_ID=AKIDFAULTS AWS_SECRET_ACCESS_KEY='stand/in+secret'
 export AWS_SHARED_CREDENTIALS_FILE=/nonexistent
 
 # standin NAME US_ID US_SUPP EU_ID EU_SUPP - start one; writes conf.NAME

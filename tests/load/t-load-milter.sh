@@ -65,6 +65,7 @@ cleanup() {
         wait "$milter_pid" 2>/dev/null
     fi
     pf_stop
+    sg_keep_logs "$T"
     [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
