@@ -163,9 +163,9 @@
                           | ((uint64_t)(d) << LW_BITS) | (uint64_t)(r))
 #define LW_TAG_MASK     0xffffffU
 
-/* A reservation. hash 0 marks a free slot. */
+/* A reservation, two cache lines. hash 0 marks a free slot. */
 struct qf_hold {
-    uint64_t hash;              /* of txn, never 0 */
+    _Alignas(64) uint64_t hash; /* of txn, never 0 */
     int64_t rate_units;         /* rate tokens taken */
     int64_t daily_units;        /* daily units held */
     int64_t created_ms;         /* last reserve under this id */
@@ -185,18 +185,27 @@ struct qf_lease {
     int64_t rate_granted;       /* tokens taken into it */
 };
 
-/* A hold stripe. Everything but held_daily and pending (read without
- * the lock by region-lock holders) is guarded by lock. */
+/*
+ * A hold stripe. Guarded by lock; held and pending are also read
+ * without it by region-lock holders. The lock and the counters share
+ * one cache line (a call touches that line and its hold's two).
+ */
 struct qf_stripe {
     _Alignas(64) pthread_mutex_t lock;
-    int64_t nholds;
-    int64_t held_rate;
+    _Atomic uint64_t held;      /* daily units held << 16 | holds */
+    _Atomic uint64_t pending;   /* bucket << 32 | daily units committed
+                                 * in it, not yet in the ring */
     int64_t next_expiry_ms;     /* no hold expires before this */
-    _Atomic int64_t held_daily;
-    _Atomic int64_t pending;    /* committed, not yet in the ring */
-    _Atomic int64_t pending_bucket;
     struct qf_hold holds[QF_STRIPE_SLOTS];
 };
+
+#define HELD_MAKE(d, n) ((uint64_t)(d) * 65536 + (uint64_t)(n))
+#define HELD_DAILY(w)   ((int64_t)((w) >> 16))
+#define HELD_COUNT(w)   ((int64_t)((w) & 0xffff))
+#define PEND_MAKE(b, u) (((uint64_t)(b) << 32) | (uint64_t)(u))
+#define PEND_BUCKET(w)  ((int64_t)((w) >> 32))
+#define PEND_UNITS(w)   ((int64_t)((w) & 0xffffffffULL))
+#define PEND_FLUSH_AT   (1LL << 30) /* units that force a flush */
 
 /* A region slot. Everything after lock up to ring is guarded by it. */
 struct qf_region {
@@ -236,6 +245,16 @@ struct qf_header {
 /* A region slot of version 1 (one lock, one hold table), read once to
  * carry its counts over into a version 2 file (migrate_region). */
 #define QF1_HOLD_SLOTS  2048
+struct qf1_hold {
+    uint64_t hash;
+    int64_t rate_units;
+    int64_t daily_units;
+    int64_t created_ms;
+    int64_t rate_sec;
+    int64_t rate_sec_units;
+    char txn[SG_QUOTA_TXN_MAX + 1];
+};
+
 struct qf1_region {
     pthread_mutex_t lock;
     atomic_uint ready;
@@ -254,7 +273,7 @@ struct qf1_region {
     int64_t held_rate;
     int64_t next_expiry_ms;
     int64_t ring[QF_RING];
-    struct qf_hold holds[QF1_HOLD_SLOTS];
+    struct qf1_hold holds[QF1_HOLD_SLOTS];
 };
 
 /* Header size, rounded to a page so region slots start aligned. */
@@ -316,15 +335,24 @@ init_mutex(pthread_mutex_t *m)
 }
 
 /*
- * add_locked - add to a counter that one writer (the holder of its
- *   lock) changes and others read without the lock: a plain load and a
- *   release store, cheaper than an atomic read-modify-write
+ * held_add - add daily units and holds to a stripe (stripe locked):
+ *   one writer (the lock holder), readers without the lock, so a plain
+ *   load and a release store, cheaper than a read-modify-write
  */
 static void
-add_locked(_Atomic int64_t *p, int64_t d)
+held_add(struct qf_stripe *st, int64_t daily, int64_t n)
 {
-    atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed)
-                          + d, memory_order_release);
+    atomic_store_explicit(&st->held,
+                          atomic_load_explicit(&st->held,
+                                               memory_order_relaxed)
+                          + HELD_MAKE(daily, n), memory_order_release);
+}
+
+/* nholds - a stripe's hold count (stripe locked) */
+static int64_t
+nholds(struct qf_stripe *st)
+{
+    return HELD_COUNT(atomic_load_explicit(&st->held, memory_order_relaxed));
 }
 
 /* txn_hash - FNV-1a 64 of a transaction id, never 0 */
@@ -393,9 +421,7 @@ hold_delete(struct qf_stripe *st, size_t i)
 {
     size_t j = i, k;
 
-    st->nholds--;
-    add_locked(&st->held_daily, -st->holds[i].daily_units);
-    st->held_rate -= st->holds[i].rate_units;
+    held_add(st, -st->holds[i].daily_units, -1);
     for (;;) {
         st->holds[i].hash = 0;
         for (;;) {
@@ -500,9 +526,8 @@ sync_update(struct qf_region *r, int64_t sync_ms)
 static void
 stripe_flush(struct qf_region *r, struct qf_stripe *st)
 {
-    int64_t p = atomic_load_explicit(&st->pending, memory_order_relaxed);
-    int64_t b = atomic_load_explicit(&st->pending_bucket,
-                                     memory_order_relaxed);
+    uint64_t w = atomic_load_explicit(&st->pending, memory_order_relaxed);
+    int64_t p = PEND_UNITS(w), b = PEND_BUCKET(w);
 
     if (p == 0)
         return;
@@ -515,7 +540,8 @@ stripe_flush(struct qf_region *r, struct qf_stripe *st)
     }
     /* Ring first, then the pending count: a crash in between counts
      * the units twice, never not at all. */
-    add_locked(&st->pending, -p);
+    atomic_store_explicit(&st->pending, PEND_MAKE(b, 0),
+                          memory_order_release);
 }
 
 /*
@@ -549,18 +575,19 @@ static int64_t
 held_units(struct qf_region *r, int64_t *pending, int64_t *since)
 {
     int64_t held = 0, b, p;
+    uint64_t w;
     int i;
 
     *pending = 0;
     *since = 0;
     for (i = 0; i < QF_STRIPES; i++)
-        held += atomic_load_explicit(&r->stripes[i].held_daily,
-                                     memory_order_acquire);
+        held += HELD_DAILY(atomic_load_explicit(&r->stripes[i].held,
+                                                memory_order_acquire));
     for (i = 0; i < QF_STRIPES; i++) {
-        p = atomic_load_explicit(&r->stripes[i].pending,
+        w = atomic_load_explicit(&r->stripes[i].pending,
                                  memory_order_acquire);
-        b = atomic_load_explicit(&r->stripes[i].pending_bucket,
-                                 memory_order_acquire);
+        p = PEND_UNITS(w);
+        b = PEND_BUCKET(w);
         if (p == 0 || b <= r->head - QF_RING)
             continue;
         *pending += p;
@@ -772,7 +799,7 @@ stripe_repair(struct qf_stripe *st)
     static struct qf_hold keep[QF_STRIPE_SLOTS];
     static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
     size_t i, n = 0;
-    int64_t held = 0;
+    int64_t held = 0, count = 0;
 
     pthread_mutex_lock(&keep_lock);
     for (i = 0; i < QF_STRIPE_SLOTS; i++) {
@@ -784,8 +811,6 @@ stripe_repair(struct qf_stripe *st)
             keep[n++] = *hd;
         hd->hash = 0;
     }
-    st->nholds = 0;
-    st->held_rate = 0;
     for (i = 0; i < n; i++) {
         long s;
 
@@ -794,12 +819,12 @@ stripe_repair(struct qf_stripe *st)
         if ((s = hold_insert_slot(st, keep[i].hash)) < 0)
             break;
         st->holds[s] = keep[i];
-        st->nholds++;
         held += keep[i].daily_units;
-        st->held_rate += keep[i].rate_units;
+        count++;
     }
     pthread_mutex_unlock(&keep_lock);
-    atomic_store_explicit(&st->held_daily, held, memory_order_release);
+    atomic_store_explicit(&st->held, HELD_MAKE(held, count),
+                          memory_order_release);
     st->next_expiry_ms = 0;     /* sweep at the next call */
 }
 
@@ -974,13 +999,13 @@ hold_add(struct qf *f, struct qf_stripe *st, uint64_t h, const char *txn,
     struct qf_hold *hd;
     long s;
 
-    if (st->nholds >= QF_STRIPE_HOLDS)
+    if (nholds(st) >= QF_STRIPE_HOLDS)
         st->next_expiry_ms = 0;         /* full: sweep now */
     expire_holds(f, st, now);
     undo->next_expiry_ms = st->next_expiry_ms;
     undo->fresh = 0;
     if ((s = hold_find(st, h, txn)) < 0) {
-        if (st->nholds >= QF_STRIPE_HOLDS
+        if (nholds(st) >= QF_STRIPE_HOLDS
             || (s = hold_insert_slot(st, h)) < 0) {
             sg_quota_set_error(&f->q, "quota: %d reservations in flight "
                                "in one part of region %s",
@@ -992,7 +1017,7 @@ hold_add(struct qf *f, struct qf_stripe *st, uint64_t h, const char *txn,
         hd->hash = h;
         snprintf(hd->txn, sizeof(hd->txn), "%s", txn);
         hd->rate_sec = now / 1000;
-        st->nholds++;
+        held_add(st, 0, 1);
         undo->fresh = 1;
     }
     hd = &st->holds[s];
@@ -1009,8 +1034,7 @@ hold_add(struct qf *f, struct qf_stripe *st, uint64_t h, const char *txn,
     hd->rate_sec_units += rate_units;
     hd->rate_units += rate_units;
     hd->daily_units += daily_units;
-    st->held_rate += rate_units;
-    add_locked(&st->held_daily, daily_units);
+    held_add(st, daily_units, 0);
     return SG_OK;
 }
 
@@ -1020,9 +1044,7 @@ hold_undo(struct qf_stripe *st, const struct qf_undo *undo)
 {
     struct qf_hold *hd = &st->holds[undo->slot];
 
-    st->held_rate -= hd->rate_units - undo->before.rate_units;
-    add_locked(&st->held_daily,
-               -(hd->daily_units - undo->before.daily_units));
+    held_add(st, -(hd->daily_units - undo->before.daily_units), 0);
     *hd = undo->before;
     if (undo->fresh) {
         /* hold_delete subtracts the (now zero) units once more. */
@@ -1193,12 +1215,13 @@ lock_stripe_for_commit(struct qf *f, struct qf_region *r,
                        struct qf_stripe *st, int64_t b)
 {
     SG_STATUS s;
+    uint64_t w;
 
     if ((s = lock_stripe(f, st)) != SG_OK)
         return s;
-    if (atomic_load_explicit(&st->pending, memory_order_relaxed) == 0
-        || atomic_load_explicit(&st->pending_bucket, memory_order_relaxed)
-           >= b)
+    w = atomic_load_explicit(&st->pending, memory_order_relaxed);
+    if (PEND_UNITS(w) == 0
+        || (PEND_BUCKET(w) >= b && PEND_UNITS(w) < PEND_FLUSH_AT))
         return SG_OK;
     pthread_mutex_unlock(&st->lock);
     if ((s = lock_slot(f, r)) != SG_OK)
@@ -1241,13 +1264,14 @@ qf_commit(SG_QUOTA *q, const char *region, const char *txn,
         if (d > 0) {
             /* Pending before the hold goes (file comment). A clock
              * that went back counts in the stripe's newer bucket. */
-            if (atomic_load_explicit(&st->pending, memory_order_relaxed)
-                == 0
-                || b > atomic_load_explicit(&st->pending_bucket,
-                                            memory_order_relaxed))
-                atomic_store_explicit(&st->pending_bucket, b,
-                                      memory_order_release);
-            add_locked(&st->pending, d);
+            uint64_t w = atomic_load_explicit(&st->pending,
+                                              memory_order_relaxed);
+            int64_t pb = PEND_UNITS(w) == 0 || b > PEND_BUCKET(w)
+                         ? b : PEND_BUCKET(w);
+
+            atomic_store_explicit(&st->pending,
+                                  PEND_MAKE(pb, PEND_UNITS(w) + d),
+                                  memory_order_release);
         }
         hold_delete(st, (size_t)i);
         back = give_back(&hd, hd.rate_units - rt, now);
@@ -1402,12 +1426,9 @@ qf_reset(SG_QUOTA *q, const char *region)
         if ((s = lock_stripe(f, st)) != SG_OK)
             break;
         memset(st->holds, 0, sizeof(st->holds));
-        st->nholds = 0;
-        st->held_rate = 0;
         st->next_expiry_ms = INT64_MAX;
-        atomic_store(&st->held_daily, 0);
+        atomic_store(&st->held, 0);
         atomic_store(&st->pending, 0);
-        atomic_store(&st->pending_bucket, 0);
         pthread_mutex_unlock(&st->lock);
     }
     pthread_mutex_unlock(&r->lock);
@@ -1473,22 +1494,28 @@ migrate_region(struct qf_region *r, const struct qf1_region *o)
     r->sync_ms = -1;
     sync_update(r, o->sync_ms);
     for (i = 0; i < QF1_HOLD_SLOTS; i++) {
-        struct qf_hold hd = o->holds[i];
+        struct qf1_hold o1 = o->holds[i];
+        struct qf_hold *hd;
         struct qf_stripe *st;
         long s;
 
-        hd.txn[SG_QUOTA_TXN_MAX] = '\0';
-        if (hd.hash == 0 || hd.hash != txn_hash(hd.txn))
+        o1.txn[SG_QUOTA_TXN_MAX] = '\0';
+        if (o1.hash == 0 || o1.hash != txn_hash(o1.txn))
             continue;
-        st = stripe_of(r, hd.hash);
-        if (st->nholds >= QF_STRIPE_HOLDS
-            || hold_find(st, hd.hash, hd.txn) >= 0
-            || (s = hold_insert_slot(st, hd.hash)) < 0)
+        st = stripe_of(r, o1.hash);
+        if (nholds(st) >= QF_STRIPE_HOLDS
+            || hold_find(st, o1.hash, o1.txn) >= 0
+            || (s = hold_insert_slot(st, o1.hash)) < 0)
             continue;           /* dropped: as if released */
-        st->holds[s] = hd;
-        st->nholds++;
-        st->held_rate += hd.rate_units;
-        add_locked(&st->held_daily, hd.daily_units);
+        hd = &st->holds[s];
+        hd->hash = o1.hash;
+        hd->rate_units = o1.rate_units;
+        hd->daily_units = o1.daily_units;
+        hd->created_ms = o1.created_ms;
+        hd->rate_sec = o1.rate_sec;
+        hd->rate_sec_units = o1.rate_sec_units;
+        memcpy(hd->txn, o1.txn, sizeof(hd->txn));
+        held_add(st, hd->daily_units, 1);
         st->next_expiry_ms = 0; /* sweep at the next call */
     }
     atomic_store_explicit(&r->ready, 1, memory_order_release);
@@ -1789,7 +1816,7 @@ sg_quota_file_test_v1(const char *dir, const char *region,
     char path[4200];
     struct qf_header *hdr;
     struct qf1_region *o;
-    struct qf_hold *hd;
+    struct qf1_hold *hd;
     unsigned char *map;
     uint64_t h = txn_hash(txn);
     int fd, rc;
