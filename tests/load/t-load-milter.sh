@@ -356,10 +356,16 @@ if not rows:
 rss = [r[1] for r in rows]
 fds = [r[2] for r in rows]
 drift = 100.0 * (rss[-1] - rss[0]) / rss[0]
-print("%.1f RSS kB: idle %d, first %d, last %d, max %d, drift %+.1f %%, "
-      "after %d; fds: idle %d, first %d, last %d, max %d, after %d; "
-      "%d samples" % (drift, brss, rss[0], rss[-1], max(rss), drift, arss,
-                      bfds, fds[0], fds[-1], max(fds), afds, len(rows)))
+# after the warm-up: from the sample a tenth into the run
+w = len(rss) // 10
+steady = 100.0 * (rss[-1] - rss[w]) / rss[w]
+print("%.1f RSS kB: idle %d, first %d, last %d, max %d, drift %+.1f %% "
+      "(%+.1f %% from %d s in), after %d; fds: idle %d, first %d, last %d, "
+      "max %d, after %d; %d samples"
+      % (drift, brss, rss[0], rss[-1], max(rss), drift, steady,
+         rows[w][0] - rows[0][0] + (rows[1][0] - rows[0][0] if len(rows) > 1
+                                     else 0),
+         arss, bfds, fds[0], fds[-1], max(fds), afds, len(rows)))
 PY
 drift=$(cut -d' ' -f1 "$T/summary")
 echo "milter: $(cut -d' ' -f2- "$T/summary")"
