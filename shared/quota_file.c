@@ -35,7 +35,9 @@
  *     added, committed and released under that stripe's lock only. A
  *     commit adds its daily units to the stripe's pending count; they
  *     move into the ring (under region lock + stripe lock) when the
- *     stripe's next commit falls in a later 10-second bucket.
+ *     stripe's next commit falls in a later 10-second bucket. A stripe
+ *     holds at most QF_STRIPE_HOLDS reservations. Lock order: region
+ *     before stripe, never the other way.
  *   - Rate tokens and daily units come from a per-thread lease when the
  *     region has room: under the region lock a thread takes
  *     QF_LEASE_UNITS of each into a lease slot of the file, one 64-bit
@@ -43,9 +45,12 @@
  *     and no lock. A lease is used for QF_LEASE_MS at most (its owner
  *     then returns the rest and takes a new one); anyone holding the
  *     region lock takes back the rest of a lease QF_LEASE_RECLAIM_MS
- *     old, and the owner returns its leases at close.
+ *     old, and the owner returns its leases at close. The tag changes
+ *     with every grant, so an owner whose lease was taken back fails
+ *     its next compare-and-swap and goes to the region lock.
  *   - Leases are handed out only while both budgets (tokens, daily room)
- *     have at least QF_LEASE_ROOM units beyond the request. Below that
+ *     have QF_LEASE_ROOM + QF_LEASE_UNITS units beyond the request
+ *     (leases cannot use up the room). Below that
  *     every call takes the exact path: under the region lock, and when
  *     the answer would be a refusal, the unspent units of every lease
  *     are first taken back (the swap of the word to 0 makes the owner's
@@ -84,6 +89,10 @@
  * granted; units it committed are already in a stripe's pending count.
  * A process killed between adding a pending count to the ring and
  * clearing it counts those units twice (on the safe side).
+ *
+ * Version 1 files (one lock and one hold table per region) are
+ * converted on open (migrate_v1): the counts, the bucket and the holds
+ * are copied into a new file that is renamed over the old one.
  *
  * Rolling window: a daily unit committed at time t goes into the bucket
  * of t. The window counts the current bucket and the QF_BUCKETS before
