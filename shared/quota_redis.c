@@ -702,8 +702,11 @@ rq_read_password(const char *path, struct sg_rq_endpoint *ep, char *err,
 /*
  * SIGPIPE. hiredis writes with write(2): a server that went away would
  * kill the process with SIGPIPE. A library must not change the process's
- * signal dispositions, so the calling thread blocks SIGPIPE around its
- * I/O and consumes one it caused (the technique of libpq and curl).
+ * signal dispositions, so the calling thread blocks SIGPIPE around
+ * hiredis's writes (connecting, AUTH, SELECT, SCRIPT LOAD) and consumes
+ * one it caused (the technique of libpq and curl). The EVALSHA of every
+ * call is sent with send(MSG_NOSIGNAL) instead (rq_request), which
+ * needs none of this.
  */
 struct sg_rq_sigpipe {
     sigset_t old;
