@@ -199,10 +199,9 @@ milter_protocol = 6"; then
     # Before the kill: each kind gets its answer.
     local k want
     for k in ok from supp mixed; do
-        set -- $(one $k 0)
-        shift 3
-        want=$(expected $k "$*")
-        check "$k before the kill: '$*'" [ "$want" = up ]
+        read -r _ _ _ reply <<<"$(one $k 0)"
+        want=$(expected $k "$reply")
+        check "$k before the kill: '$reply'" [ "$want" = up ]
     done
     pf_sink_wait 2 20 || true
 
@@ -261,10 +260,9 @@ milter_protocol = 6"; then
 
     # After the restart, each kind is answered again.
     for k in ok from supp mixed; do
-        set -- $(one $k 9)
-        shift 3
-        want=$(expected $k "$*")
-        check "$k after the restart: '$*'" [ "$want" = up ]
+        read -r _ _ _ reply <<<"$(one $k 9)"
+        want=$(expected $k "$reply")
+        check "$k after the restart: '$reply'" [ "$want" = up ]
     done
     acc=$((acc + 4))            # 2 before, 2 after
 

@@ -91,7 +91,7 @@ export AWS_SHARED_CREDENTIALS_FILE=/nonexistent
 
 # standin NAME US_ID US_SUPP EU_ID EU_SUPP - start one; writes conf.NAME
 standin() {
-    local n=$1 i
+    local n=$1
     printf '{"synthetic": {"us-east-1": {"identities": %s, "suppressed": %s},
  "eu-west-1": {"identities": %s, "suppressed": %s}}}\n' "$2" "$3" "$4" "$5" \
         >"$T/data.$n.json"
@@ -99,7 +99,7 @@ standin() {
         --credentials "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
         --port-file "$T/port.$n" >"$T/standin.$n.log" 2>&1 &
     pids="$pids $!"
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         [ -s "$T/port.$n" ] && break
         sleep 0.1
     done
@@ -178,8 +178,10 @@ cur=A
 declare -A landed
 for k in $(seq 0 $((RUNS - 1))); do
     if [ $cur = A ]; then new=B; else new=A; fi
-    eval "old_ref=\$ref_$cur new_ref=\$ref_$new dur=\$dur_$new" \
-        "fetch=\$fetch_$new"
+    v=ref_$cur; old_ref=${!v}
+    v=ref_$new; new_ref=${!v}
+    v=dur_$new; dur=${!v}
+    v=fetch_$new; fetch=${!v}
     case="kill $((k + 1)) ($cur -> $new)"
     half=$((RUNS / 2))
     if [ $((k % 2)) = 0 ]; then

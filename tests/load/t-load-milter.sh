@@ -129,7 +129,7 @@ LOG=$T/milter.log
 ${SESGATE_VALGRIND:-} "$milter" -f -c "$D/sesgate.conf" -p "$mspec" \
     >"$LOG" 2>&1 &
 milter_pid=$!
-for i in $(seq 1 300); do
+for _ in $(seq 1 300); do
     grep -q 'listening on' "$LOG" 2>/dev/null && break
     sleep 0.1
 done
@@ -337,7 +337,7 @@ check "the queue drained" [ -z "$(find "$PF_DIR/queue/deferred" \
 # Descriptors back to the idle figure once Postfix closed its milter
 # connections; RSS drift over the run.
 check "milter alive" kill -0 "$milter_pid"
-for i in $(seq 1 30); do
+for _ in $(seq 1 30); do
     after=$(sample after)
     [ "$(echo "$after" | cut -d' ' -f4)" -le "$(echo "$base" | cut -d' ' -f4)" ] &&
         break
