@@ -25,7 +25,8 @@
  *                     a commit writes one key) until the window moves.
  *
  * Both keys get a time to live of 26 hours, refreshed by the first
- * write after an hour (and the window hash's at every window move): a
+ * write after an hour (the window hash's also whenever a window move
+ * stores a bucket in it): a
  * region left alone for 25 hours has nothing left to count (holds
  * expire within quota_reservation_timeout, at most a day; a bucket
  * leaves the window 24 h 10 s after it starts), so the server forgets
