@@ -390,7 +390,10 @@ stage_sender(struct sg_pd *pd, struct sg_pd_txn *t,
     int cacheable;
     SG_STATUS st;
 
-    cacheable = sender_key(req, key, sizeof(key));
+    /* Without an instance every request is one endless transaction:
+     * nothing is kept then. */
+    cacheable = req->instance[0] != '\0'
+                && sender_key(req, key, sizeof(key));
     if (cacheable && t->s_ok && t->s_gen == pd->gen
         && strcmp(t->s_key, key) == 0) {
         *region = t->s_region;

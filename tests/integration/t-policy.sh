@@ -438,6 +438,35 @@ print(b.decode().split("\n")[0])' "$port"
         got=$(policy_ask "" web@app.example)
         if [ "$got" = "$want" ]; then ok; else
             bad "reply '$got', want '$want'"; fi
+
+        # An import is seen on a persistent connection without a signal
+        # (one snapshot per loop wakeup): late.example is verified by
+        # an import between two requests of one connection.
+        case="import picked up without a signal"
+        sed 's/"identities": \[ { "IdentityName": "example.com"/"identities": [ { "IdentityName": "late.example", "IdentityType": "DOMAIN", "VerificationStatus": "SUCCESS", "SendingEnabled": true }, { "IdentityName": "example.com"/' \
+            "$D/state.json" >"$D/state2.json"
+        got=$(timeout 20 python3 -c 'import socket, subprocess, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def ask(inst):
+    s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\n"
+               "sender=news@late.example\nrecipient=l1@example.net\n"
+               "instance=%s\n\n" % inst).encode())
+    b = b""
+    while not b.endswith(b"\n\n"):
+        d = s.recv(4096)
+        if not d:
+            break
+        b += d
+    return b.decode().split("\n")[0]
+print(ask("late.1"))
+subprocess.run(sys.argv[2:], check=True, stdout=subprocess.DEVNULL)
+print(ask("late.1"))
+print(ask("late.2"))' "$port" "$ctl" -c "$D/sesgate.conf" import "$D/state2.json")
+        want="action=554 5.7.1 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: news@late.example
+action=DUNNO
+action=DUNNO"
+        if [ "$got" = "$want" ]; then ok; else
+            bad "replies '$got', want '$want'"; fi
     fi
     if [ "$mode" != spawn ]; then
         case="one log line per refusal"
