@@ -5,7 +5,9 @@
  * One thread serves all connections (Postfix keeps one per smtpd
  * process, idle up to 300 s): each readable connection's input is
  * scanned with the codec, each complete request is answered through
- * sg_pd_handle, and the replies of one read go out in one write. A
+ * sg_pd_handle, and the replies of one read go out in one write; the
+ * requests of one wakeup share one state snapshot (sg_pd_batch_begin,
+ * sg_pd_batch_end), so an import is seen at the next wakeup. A
  * connection holds at most SG_POLICY_REQ_MAX bytes of input plus one
  * read; its buffers shrink back when it goes idle.
  */
