@@ -43,6 +43,7 @@ sg_setup
 # connection.
 ulimit -n $((conns * 2 + 256)) 2>/dev/null ||
     sg_skip "cannot raise the descriptor limit to $((conns * 2 + 256))"
+# shellcheck disable=SC2154  # sg_tmp: set by sg_setup (lib.sh)
 D=$sg_tmp
 chmod 0755 "$D"
 ${CC:-cc} -O2 -o "$D/policy_load" "$top_srcdir/tests/bench/policy_load.c" ||
@@ -67,7 +68,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$policyd" -c "$D/sesgate.conf" -f -l "inet:127.0.0.1:$port" \
     >"$D/policyd.log" 2>&1 &
 pid=$!
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
     sleep 0.1
 done
