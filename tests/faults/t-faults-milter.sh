@@ -25,94 +25,32 @@ if [ -z "${top_srcdir:-}" ]; then
     top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 fi
 top_builddir=${top_builddir:-$top_srcdir}
+# shellcheck source=tests/integration/postfix-lib.sh
 . "$top_srcdir/tests/integration/postfix-lib.sh"
 
 milter=$top_builddir/milter/sesgate-milter
 ctl=$top_builddir/ctl/sesgatectl
 
 pf_need_peers
-for p in "$milter" "$ctl"; do
-    if [ ! -x "$p" ]; then
-        echo "not built: $p"
-        [ "${SESGATE_SKIPS_AS_FAILS:-0}" = 1 ] && exit 1
-        exit 77
-    fi
-done
+sg_need_built "$milter" "$ctl"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/sesgate-mfaults.XXXXXX")
-chmod 0755 "$T"
-passed=0
-failed=0
 milter_pid=
-case=
 UP_SECS=${UP_SECS:-3}           # load before the kill, after the restart
 DOWN_SECS=${DOWN_SECS:-4}       # the milter down
 
 cleanup() {
-    stop_milter
+    sg_daemon_stop "$milter_pid"
     pf_stop
-    sg_keep_logs "$T"
-    [ -n "${KEEP:-}" ] || rm -rf "$T"
+    sg_tmpdir_remove "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $case: $*"
-}
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok; else bad "$what"; fi
-}
-# no_report LOG - no ASan/LSan/UBSan report in the daemon's log
-no_report() {
-    if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; then
-        grep -E -A 20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1" |
-            head -n 40
-        return 1
-    fi
-}
-
-cat >"$T/state.json" <<'JSON'
-{ "sesgate_state": 1, "regions": { "eu-west-1": {
-  "account": { "ProductionAccessEnabled": true, "SendingEnabled": true,
-    "SendQuota": { "Max24HourSend": 100000000, "MaxSendRate": 1000000,
-                   "SentLast24Hours": 0 } },
-  "identities": [ { "IdentityName": "example.com", "IdentityType": "DOMAIN",
-                    "VerificationStatus": "SUCCESS", "SendingEnabled": true } ],
-  "suppressed": [ { "EmailAddress": "gone@example.net", "Reason": "BOUNCE",
-                    "LastUpdateTime": "2026-11-01T00:00:00Z" } ] } } }
-JSON
+sg_tmpdir mfaults
 
 # start_milter DIR SOCKET - sesgate-milter in the foreground, log DIR.log
 start_milter() {
-    local dir=$1 sock=$2 i
-    LOG=$dir.log
-    : >"$LOG"
-    # shellcheck disable=SC2086
-    ${SESGATE_VALGRIND:-} "$milter" -f -c "$dir/sesgate.conf" -p "$sock" \
-        >>"$LOG" 2>&1 &
-    milter_pid=$!
-    for i in $(seq 1 300); do
-        grep -q 'listening on' "$LOG" 2>/dev/null && return 0
-        kill -0 "$milter_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "sesgate-milter did not start:"
-    cat "$LOG"
-    milter_pid=
-    return 1
-}
-
-stop_milter() {
-    if [ -n "$milter_pid" ]; then
-        kill -TERM "$milter_pid" 2>/dev/null
-        wait "$milter_pid" 2>/dev/null
-        milter_pid=
-    fi
+    LOG=$1.log
+    sg_daemon_start "$LOG" "$milter" -f -c "$1/sesgate.conf" -p "$2"
+    milter_pid=$SG_DAEMON_PID
+    [ -n "$milter_pid" ]
 }
 
 # one KIND I - one transaction of KIND; prints "KIND last-reply"
@@ -127,8 +65,7 @@ one() {
     mixed) a+=(--from ok@example.com --to "m$i@example.net,gone@example.net") ;;
     esac
     out=$(swaks "${a[@]}" 2>&1)
-    code=$(printf '%s\n' "$out" | grep -E '^(<-|<\*\*) ' |
-        grep -v ' 221 ' | tail -n 1 | sed -E 's/^(<-|<\*\*) +//')
+    code=$(pf_last_reply "$out")
     echo "$kind $i $([ -e "$D/restarted" ] && echo after || echo before)" \
         "${code:-none}"
 }
@@ -162,37 +99,14 @@ expected() {
 }
 
 run_kind() {
-    local kind=$1 D=$T/$1 sock mspec pfspec
-    case=$kind
-    mkdir -p "$D" "$D.run"
-    chmod 0755 "$D" "$D.run"
-    chown nobody "$D.run"       # the milter removes its pid file as nobody
-    if [ "$kind" = unix ]; then
-        sock=$D.run/milter.sock
-        mspec=unix:$sock
-        pfspec=unix:$sock
-    else
-        port=$(pf_free_port)
-        mspec=inet:$port@127.0.0.1
-        pfspec=inet:127.0.0.1:$port
-    fi
-    cat >"$D/sesgate.conf" <<CONF
-default_region = eu-west-1
-state_dir = $D/state
-milter_user = nobody
-milter_socket_group = postfix
-milter_socket_mode = 0660
-milter_pid_file = $D.run/milter.pid
-CONF
-    "$ctl" -c "$D/sesgate.conf" import "$T/state.json" >/dev/null ||
-        { bad "import"; return; }
-    "$ctl" -c "$D/sesgate.conf" status >/dev/null 2>&1   # quota files
-    chown -R nobody "$D/state"
-    start_milter "$D" "$mspec" || { bad "start"; return; }
-    if ! pf_start "$D/pf" "smtpd_milters = $pfspec
-milter_default_action = tempfail
-milter_protocol = 6"; then
-        bad "postfix did not start"
+    local kind=$1 D=$T/$1 sock=$T/$1.run/milter.sock mspec
+    sg_what=$kind
+    pf_milter_prepare "$D" "$ctl" || { sg_bad "import"; return; }
+    pf_milter_spec "$kind" "$D"
+    mspec=$PF_MILTER_LISTEN
+    start_milter "$D" "$mspec" || { sg_bad "start"; return; }
+    if ! pf_start "$D/pf" "$(pf_milter_main "$PF_MILTER_SPEC")"; then
+        sg_bad "postfix did not start"
         return
     fi
 
@@ -201,7 +115,7 @@ milter_protocol = 6"; then
     for k in ok from supp mixed; do
         read -r _ _ _ reply <<<"$(one $k 0)"
         want=$(expected $k "$reply")
-        check "$k before the kill: '$reply'" [ "$want" = up ]
+        sg_check "$k before the kill: '$reply'" [ "$want" = up ]
     done
     pf_sink_wait 2 20 || true
 
@@ -217,17 +131,17 @@ milter_protocol = 6"; then
     kill -KILL "$milter_pid"
     wait "$milter_pid" 2>/dev/null
     milter_pid=
-    check "pid file left behind by the kill" \
+    sg_check "pid file left behind by the kill" \
         [ "$(cat "$D.run/milter.pid" 2>/dev/null)" = "$old" ]
     if [ "$kind" = unix ]; then
-        check "socket left behind by the kill" [ -S "$sock" ]
+        sg_check "socket left behind by the kill" [ -S "$sock" ]
     fi
     sleep "$DOWN_SECS"
-    start_milter "$D" "$mspec" || bad "restart over the stale socket"
-    check "pid file names the new milter" \
+    start_milter "$D" "$mspec" || sg_bad "restart over the stale socket"
+    sg_check "pid file names the new milter" \
         [ "$(cat "$D.run/milter.pid" 2>/dev/null)" = "$milter_pid" ]
     if [ "$kind" = unix ]; then
-        check "socket mode 0660 group postfix" \
+        sg_check "socket mode 0660 group postfix" \
             [ "$(stat -c '%a %G' "$sock")" = "660 postfix" ]
     fi
     : >"$D/restarted"
@@ -251,18 +165,18 @@ milter_protocol = 6"; then
     echo "$kind: $n transactions, $up answered by the milter" \
         "($acc accepted), $down tempfailed by Postfix while it was down," \
         "$other other"
-    check "every reply is the milter's or Postfix's tempfail ($other other)" \
+    sg_check "every reply is the milter's or Postfix's tempfail ($other other)" \
         [ "$other" = 0 ]
-    check "some tempfailed while the milter was down ($down)" \
+    sg_check "some tempfailed while the milter was down ($down)" \
         [ "$down" -gt 0 ]
-    check "some answered by the milter after the restart ($after)" \
+    sg_check "some answered by the milter after the restart ($after)" \
         [ "$after" -gt 0 ]
 
     # After the restart, each kind is answered again.
     for k in ok from supp mixed; do
         read -r _ _ _ reply <<<"$(one $k 9)"
         want=$(expected $k "$reply")
-        check "$k after the restart: '$reply'" [ "$want" = up ]
+        sg_check "$k after the restart: '$reply'" [ "$want" = up ]
     done
     acc=$((acc + 4))            # 2 before, 2 after
 
@@ -271,26 +185,22 @@ milter_protocol = 6"; then
     sleep 1
     local got strays
     got=$(pf_sink_count)
-    check "sink has the $acc accepted messages ($got)" [ "$got" = "$acc" ]
-    strays=$(grep -E -l '^X-(Mail|Rcpt)-Args: <(bad@unverified.test|gone@example.net)>' \
-        "$D/pf/sink"/* 2>/dev/null | wc -l)
-    check "no refused sender or recipient reached the sink ($strays)" \
+    sg_check "sink has the $acc accepted messages ($got)" [ "$got" = "$acc" ]
+    strays=$(pf_sink_strays \
+        '^X-(Mail|Rcpt)-Args: <(bad@unverified.test|gone@example.net)>')
+    sg_check "no refused sender or recipient reached the sink ($strays)" \
         [ "$strays" = 0 ]
-    check "the queue is empty" \
-        [ -z "$(find "$D/pf/queue/deferred" "$D/pf/queue/active" \
-            "$D/pf/queue/incoming" -type f 2>/dev/null)" ]
-    kill -TERM "$milter_pid"
-    wait "$milter_pid"
+    sg_check "the queue is empty" pf_queue_empty
+    sg_daemon_stop "$milter_pid"
     local rc=$?
     milter_pid=
-    check "the milter exits 0 on SIGTERM ($rc)" [ "$rc" = 0 ]
-    check "no sanitizer report in its log" no_report "$LOG"
-    check "pid file removed at a clean stop" [ ! -e "$D.run/milter.pid" ]
+    sg_check "the milter exits 0 on SIGTERM ($rc)" [ "$rc" = 0 ]
+    sg_check "no sanitizer report in its log" sg_no_report "$LOG"
+    sg_check "pid file removed at a clean stop" [ ! -e "$D.run/milter.pid" ]
     pf_stop
 }
 
 run_kind inet
 run_kind unix
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+sg_tally

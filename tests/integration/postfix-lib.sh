@@ -1,4 +1,5 @@
 # tests/integration/postfix-lib.sh - a throwaway Postfix for the tests
+# shellcheck shell=bash disable=SC2034 # (variables for the scripts)
 #
 # Sourced by the integration scripts (bash). Starts a private Postfix
 # instance (own config_directory, queue_directory and data_directory
@@ -20,14 +21,31 @@
 #   pf_stop                      stop Postfix and smtp-sink
 #   pf_swaks ARGS...             swaks against the instance; transcript
 #                                in $PF_OUT, exit status in $PF_RC
-#   pf_last_reply                the last server reply line of $PF_OUT
+#   pf_last_reply [TEXT]         the last server reply line of $PF_OUT
+#                                (or of the swaks transcript TEXT)
 #   pf_sink_wait N [SECONDS]     wait until N messages reached the sink
 #   pf_sink_count                messages that reached the sink
 #   pf_sink_rcpts                recipients that reached the sink, one
 #                                per line, sorted
 #   pf_sink_reset                forget what the sink received so far
+#   pf_sink_strays RE            sink messages with a line matching the
+#                                extended regular expression RE (count)
+#   pf_queue_empty               nothing in the queue (incoming, active,
+#                                deferred)
+#   pf_milter_prepare DIR CTL    sesgate-milter configuration in
+#                                DIR/sesgate.conf (state in DIR/state, pid
+#                                file in DIR.run, user nobody) with the
+#                                account of the fault and load tests
+#                                imported by CTL (sesgatectl)
+#   pf_milter_spec KIND DIR      the milter's socket, inet (a free port) or
+#                                unix (in DIR.run): sets PF_MILTER_LISTEN
+#                                (its -p) and PF_MILTER_SPEC (smtpd_milters)
+#   pf_milter_main SPEC          main.cf lines for the milter SPEC with the
+#                                documented settings (tempfail, protocol 6)
 #   sg_vg CMD ARGS...            run CMD, one of ours under
-#                                $SESGATE_VALGRIND when set (lib.sh)
+#                                $SESGATE_VALGRIND when set; this and
+#                                the other sg_* helpers (temp dir,
+#                                assertions, daemons) are common.sh's
 #   pf_vg_argv TEXT              master.cf text with each "argv=" of
 #                                ours prefixed the same way
 #
@@ -41,8 +59,12 @@ PF_SMTP_PORT=
 PF_SINK_PORT=
 PF_OUT=
 PF_RC=
+PF_MILTER_LISTEN=
+PF_MILTER_SPEC=
 
-# sg_vg and sg_keep_logs: the helpers lib.sh has too
+# sg_vg, sg_keep_logs, sg_tmpdir, sg_check, sg_daemon_start...: the
+# helpers lib.sh has too
+# shellcheck source=tests/integration/common.sh
 . "${BASH_SOURCE[0]%/*}/common.sh"
 
 # pf_vg_argv - prefix master.cf "argv=PROGRAM" of ours with the
@@ -242,9 +264,10 @@ pf_swaks() {
     return 0
 }
 
-# pf_last_reply - the last error or final reply the server sent
+# pf_last_reply [TEXT] - the last error or final reply the server sent
+# (in $PF_OUT, or in the swaks transcript TEXT)
 pf_last_reply() {
-    printf '%s\n' "$PF_OUT" | grep -E '^(<-|<\*\*) ' | grep -v ' 221 ' |
+    printf '%s\n' "${1-$PF_OUT}" | grep -E '^(<-|<\*\*) ' | grep -v ' 221 ' |
         tail -n 1 | sed -E 's/^(<-|<\*\*) +//'
 }
 
@@ -276,4 +299,70 @@ pf_sink_rcpts() {
 # pf_sink_reset - forget what the sink received so far
 pf_sink_reset() {
     find "$PF_DIR/sink" -type f -delete 2>/dev/null || true
+}
+
+# pf_sink_strays RE - how many messages the sink got with a line
+# matching RE (refused senders or recipients that got through)
+pf_sink_strays() {
+    find "$PF_DIR/sink" -type f -exec grep -E -l "$1" {} + 2>/dev/null |
+        wc -l
+}
+
+# pf_queue_empty - no message left in incoming, active or deferred
+pf_queue_empty() {
+    [ -z "$(find "$PF_DIR/queue/deferred" "$PF_DIR/queue/active" \
+        "$PF_DIR/queue/incoming" -type f 2>/dev/null)" ]
+}
+
+# pf_milter_prepare DIR CTL - a sesgate-milter set-up in DIR: the
+# account (example.com verified, gone@example.net suppressed, room for
+# any load) imported, the files owned by nobody; 1 when the import fails
+pf_milter_prepare() {
+    local dir=$1 ctl=$2
+    mkdir -p "$dir" "$dir.run"
+    chmod 0755 "$dir" "$dir.run"
+    chown nobody "$dir.run"       # the milter removes its pid file as nobody
+    cat >"$dir/state.json" <<'JSON'
+{ "sesgate_state": 1, "regions": { "eu-west-1": {
+  "account": { "ProductionAccessEnabled": true, "SendingEnabled": true,
+    "SendQuota": { "Max24HourSend": 100000000, "MaxSendRate": 1000000,
+                   "SentLast24Hours": 0 } },
+  "identities": [ { "IdentityName": "example.com", "IdentityType": "DOMAIN",
+                    "VerificationStatus": "SUCCESS", "SendingEnabled": true } ],
+  "suppressed": [ { "EmailAddress": "gone@example.net", "Reason": "BOUNCE",
+                    "LastUpdateTime": "2026-11-01T00:00:00Z" } ] } } }
+JSON
+    cat >"$dir/sesgate.conf" <<CONF
+default_region = eu-west-1
+state_dir = $dir/state
+milter_user = nobody
+milter_socket_group = postfix
+milter_socket_mode = 0660
+milter_pid_file = $dir.run/milter.pid
+CONF
+    "$ctl" -c "$dir/sesgate.conf" import "$dir/state.json" >/dev/null ||
+        return 1
+    "$ctl" -c "$dir/sesgate.conf" status >/dev/null 2>&1   # quota files
+    chown -R nobody "$dir/state"
+}
+
+# pf_milter_spec KIND DIR - the milter's socket: PF_MILTER_LISTEN for
+# its -p, PF_MILTER_SPEC for smtpd_milters
+pf_milter_spec() {
+    local port
+    if [ "$1" = unix ]; then
+        PF_MILTER_LISTEN=unix:$2.run/milter.sock
+        PF_MILTER_SPEC=$PF_MILTER_LISTEN
+    else
+        port=$(pf_free_port)
+        PF_MILTER_LISTEN=inet:$port@127.0.0.1
+        PF_MILTER_SPEC=inet:127.0.0.1:$port
+    fi
+}
+
+# pf_milter_main SPEC - main.cf text: the milter with the documented
+# settings
+pf_milter_main() {
+    printf '%s\n' "smtpd_milters = $1" "milter_default_action = tempfail" \
+        "milter_protocol = 6"
 }
