@@ -26,6 +26,11 @@
 #   sg_daemon_stop PID    SIGTERM PID (if set), wait; its exit status
 #   sg_proc_rss PID       VmRSS of PID in kB (empty when it is gone)
 #   sg_proc_fds PID       open descriptors of PID
+#   sg_state_json FILE [SUPPRESSED]
+#                         a state snapshot for sesgatectl import:
+#                         eu-west-1, example.com verified, quotas no load
+#                         reaches; SUPPRESSED the JSON list (default:
+#                         gone@example.net, BOUNCE)
 
 # sg_vg - run a command; one of ours under $SESGATE_VALGRIND when set
 sg_vg() {
@@ -142,4 +147,24 @@ sg_proc_rss() {
 }
 sg_proc_fds() {
     ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
+# sg_state_json FILE [SUPPRESSED] - the account of the fault and load
+# tests, to import
+sg_state_json() {
+    if [ $# -ge 2 ]; then
+        _supp=$2
+    else
+        _supp='[ { "EmailAddress": "gone@example.net", "Reason": "BOUNCE",
+                    "LastUpdateTime": "2026-11-01T00:00:00Z" } ]'
+    fi
+    cat >"$1" <<JSON
+{ "sesgate_state": 1, "regions": { "eu-west-1": {
+  "account": { "ProductionAccessEnabled": true, "SendingEnabled": true,
+    "SendQuota": { "Max24HourSend": 100000000, "MaxSendRate": 1000000,
+                   "SentLast24Hours": 0 } },
+  "identities": [ { "IdentityName": "example.com", "IdentityType": "DOMAIN",
+                    "VerificationStatus": "SUCCESS", "SendingEnabled": true } ],
+  "suppressed": $_supp } } }
+JSON
 }

@@ -32,6 +32,12 @@
 #                                extended regular expression RE (count)
 #   pf_queue_empty               nothing in the queue (incoming, active,
 #                                deferred)
+#   pf_sink_check N SECONDS SETTLE
+#                                three assertions (sg_check) once the
+#                                sink has N messages (SECONDS at most,
+#                                then SETTLE more): exactly N, none from
+#                                or to an address the milter refuses, the
+#                                queue drained
 #   pf_milter_prepare DIR CTL    sesgate-milter configuration in
 #                                DIR/sesgate.conf (state in DIR/state, pid
 #                                file in DIR.run, user nobody) with the
@@ -322,16 +328,7 @@ pf_milter_prepare() {
     mkdir -p "$dir" "$dir.run"
     chmod 0755 "$dir" "$dir.run"
     chown nobody "$dir.run"       # the milter removes its pid file as nobody
-    cat >"$dir/state.json" <<'JSON'
-{ "sesgate_state": 1, "regions": { "eu-west-1": {
-  "account": { "ProductionAccessEnabled": true, "SendingEnabled": true,
-    "SendQuota": { "Max24HourSend": 100000000, "MaxSendRate": 1000000,
-                   "SentLast24Hours": 0 } },
-  "identities": [ { "IdentityName": "example.com", "IdentityType": "DOMAIN",
-                    "VerificationStatus": "SUCCESS", "SendingEnabled": true } ],
-  "suppressed": [ { "EmailAddress": "gone@example.net", "Reason": "BOUNCE",
-                    "LastUpdateTime": "2026-11-01T00:00:00Z" } ] } } }
-JSON
+    sg_state_json "$dir/state.json"
     cat >"$dir/sesgate.conf" <<CONF
 default_region = eu-west-1
 state_dir = $dir/state
@@ -365,4 +362,20 @@ pf_milter_spec() {
 pf_milter_main() {
     printf '%s\n' "smtpd_milters = $1" "milter_default_action = tempfail" \
         "milter_protocol = 6"
+}
+
+# pf_sink_check N SECONDS SETTLE - the end of a milter run: the sink got
+# exactly the N accepted messages, none from bad@unverified.test or to
+# gone@example.net, and nothing is left in the queue
+pf_sink_check() {
+    local got strays
+    pf_sink_wait "$1" "$2" || true
+    sleep "$3"
+    got=$(pf_sink_count)
+    sg_check "the sink got the $1 accepted messages ($got)" [ "$got" = "$1" ]
+    strays=$(pf_sink_strays \
+        '^X-(Mail|Rcpt)-Args: <(bad@unverified.test|gone@example.net)>')
+    sg_check "no refused sender or recipient reached the sink ($strays)" \
+        [ "$strays" = 0 ]
+    sg_check "the queue drained" pf_queue_empty
 }
