@@ -27,10 +27,9 @@
 # Prints "N passed, M failed". Exit 77 without the peers (or root); a
 # failure instead when SESGATE_SKIPS_AS_FAILS=1.
 
-if [ -z "${top_srcdir:-}" ]; then
-    top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-fi
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+# shellcheck source=tests/integration/postfix-lib.sh
 . "$top_srcdir/tests/integration/postfix-lib.sh"
 
 milter=$top_builddir/milter/sesgate-milter
@@ -42,103 +41,30 @@ KIND=${KIND:-inet}
 PER_CONN=${PER_CONN:-20}
 
 pf_need_peers
-for p in "$milter" "$ctl"; do
-    if [ ! -x "$p" ]; then
-        echo "not built: $p"
-        [ "${SESGATE_SKIPS_AS_FAILS:-0}" = 1 ] && exit 1
-        exit 77
-    fi
-done
+sg_need_built "$milter" "$ctl"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/sesgate-mload.XXXXXX")
-chmod 0755 "$T"
-passed=0
-failed=0
 milter_pid=
 sampler=
-case=load
+sg_what=load
 
 cleanup() {
     [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
-    if [ -n "$milter_pid" ]; then
-        kill -TERM "$milter_pid" 2>/dev/null
-        wait "$milter_pid" 2>/dev/null
-    fi
+    sg_daemon_stop "$milter_pid"
     pf_stop
-    sg_keep_logs "$T"
-    [ -n "${KEEP:-}" ] || rm -rf "$T"
+    sg_tmpdir_remove "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $case: $*"
-}
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok; else bad "$what"; fi
-}
-# no_report LOG - no ASan/LSan/UBSan report in the daemon's log
-no_report() {
-    if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"; then
-        grep -E -A 20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1" |
-            head -n 40
-        return 1
-    fi
-}
+sg_tmpdir mload
 
 D=$T/m
-mkdir -p "$D" "$D.run"
-chmod 0755 "$D" "$D.run"
-chown nobody "$D.run"
-cat >"$T/state.json" <<'JSON'
-{ "sesgate_state": 1, "regions": { "eu-west-1": {
-  "account": { "ProductionAccessEnabled": true, "SendingEnabled": true,
-    "SendQuota": { "Max24HourSend": 100000000, "MaxSendRate": 1000000,
-                   "SentLast24Hours": 0 } },
-  "identities": [ { "IdentityName": "example.com", "IdentityType": "DOMAIN",
-                    "VerificationStatus": "SUCCESS", "SendingEnabled": true } ],
-  "suppressed": [ { "EmailAddress": "gone@example.net", "Reason": "BOUNCE",
-                    "LastUpdateTime": "2026-11-01T00:00:00Z" } ] } } }
-JSON
-cat >"$D/sesgate.conf" <<CONF
-default_region = eu-west-1
-state_dir = $D/state
-milter_user = nobody
-milter_socket_group = postfix
-milter_socket_mode = 0660
-milter_pid_file = $D.run/milter.pid
-CONF
-"$ctl" -c "$D/sesgate.conf" import "$T/state.json" >/dev/null ||
-    { echo "import failed"; exit 1; }
-"$ctl" -c "$D/sesgate.conf" status >/dev/null 2>&1   # quota files
-chown -R nobody "$D/state"
-if [ "$KIND" = unix ]; then
-    mspec=unix:$D.run/milter.sock
-    pfspec=$mspec
-else
-    mport=$(pf_free_port)
-    mspec=inet:$mport@127.0.0.1
-    pfspec=inet:127.0.0.1:$mport
-fi
+pf_milter_prepare "$D" "$ctl" || { echo "import failed"; exit 1; }
+pf_milter_spec "$KIND" "$D"
 LOG=$T/milter.log
-# shellcheck disable=SC2086
-${SESGATE_VALGRIND:-} "$milter" -f -c "$D/sesgate.conf" -p "$mspec" \
-    >"$LOG" 2>&1 &
-milter_pid=$!
-for _ in $(seq 1 300); do
-    grep -q 'listening on' "$LOG" 2>/dev/null && break
-    sleep 0.1
-done
-grep -q 'listening on' "$LOG" || { cat "$LOG"; exit 1; }
+sg_daemon_start "$LOG" "$milter" -f -c "$D/sesgate.conf" \
+    -p "$PF_MILTER_LISTEN" || exit 1
+milter_pid=$SG_DAEMON_PID
 # Postfix: smtpd process limit above SESSIONS (master.cf's 100 is the
 # default_process_limit's); flow control would only slow the clients.
-pf_start "$T/pf" "smtpd_milters = $pfspec
-milter_default_action = tempfail
-milter_protocol = 6
+pf_start "$T/pf" "$(pf_milter_main "$PF_MILTER_SPEC")
 default_process_limit = $((SESSIONS + 50))
 smtpd_client_connection_count_limit = 0" || { echo "postfix"; exit 1; }
 sed -i -E "s/^(127\\.0\\.0\\.1:$PF_SMTP_PORT +inet +n +- +n +- +)100 /\\1$((SESSIONS + 20)) /" \
@@ -147,11 +73,9 @@ pf_reload
 
 # sample LABEL - one "LABEL SECONDS RSS_KB FDS" line
 sample() {
-    local rss fds
-    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$milter_pid/status" \
-        2>/dev/null)
-    fds=$(ls "/proc/$milter_pid/fd" 2>/dev/null | wc -l)
-    echo "$1 $SECONDS ${rss:-0} $fds"
+    local rss
+    rss=$(sg_proc_rss "$milter_pid")
+    echo "$1 $SECONDS ${rss:-0} $(sg_proc_fds "$milter_pid")"
 }
 
 # The driver: SESSIONS asyncio clients, one JSON summary line.
@@ -302,7 +226,7 @@ print(s["accepted"], s["unexpected"], s["conn_errors"], s["connections"],
       t["ok"], t["from"], t["supp"], t["mixed"], s["seconds"])
 for e in s["examples"]:
     print("  example:", e, file=sys.stderr)' "$T/load.json") ||
-    { cat "$T/load.err"; bad "the driver failed"; r="0 1 1 0 0 0 0 0 1"; }
+    { cat "$T/load.err"; sg_bad "the driver failed"; r="0 1 1 0 0 0 0 0 1"; }
 read -r acc unexp cerr conns n_ok n_from n_supp n_mixed secs <<<"$r"
 tot=$((n_ok + n_from + n_supp + n_mixed))
 echo "transactions: $tot in $secs s, $conns connections, $acc accepted;" \
@@ -311,32 +235,22 @@ echo "transactions: $tot in $secs s, $conns connections, $acc accepted;" \
 echo "throughput: $(python3 -c "print(round($tot / $secs, 1))") transactions/s," \
     "$(python3 -c "print(round($acc / $secs, 1))") accepted messages/s"
 for k in n_ok n_from n_supp n_mixed; do
-    check "some transactions of kind ${k#n_} (${!k})" [ "${!k}" -gt 0 ]
+    sg_check "some transactions of kind ${k#n_} (${!k})" [ "${!k}" -gt 0 ]
 done
-check "no unexpected reply ($unexp)" [ "$unexp" = 0 ]
-check "no connection error ($cerr)" [ "$cerr" = 0 ]
-check "the accepted are ok + mixed ($acc = $n_ok + $n_mixed)" \
+sg_check "no unexpected reply ($unexp)" [ "$unexp" = 0 ]
+sg_check "no connection error ($cerr)" [ "$cerr" = 0 ]
+sg_check "the accepted are ok + mixed ($acc = $n_ok + $n_mixed)" \
     [ "$acc" = $((n_ok + n_mixed)) ]
 
 # The sink: every accepted message (plus the warm-up's), nothing refused.
 wacc=$(python3 -c 'import json, sys
 print(json.load(open(sys.argv[1]))["accepted"])' "$T/warm.json")
 want=$((acc + wacc))
-pf_sink_wait "$want" 300 || true
-sleep 2
-got=$(pf_sink_count)
-check "the sink got the $want accepted messages ($got)" [ "$got" = "$want" ]
-strays=$(find "$PF_DIR/sink" -type f -exec grep -E -l \
-    '^X-(Mail|Rcpt)-Args: <(bad@unverified.test|gone@example.net)>' {} + \
-    2>/dev/null | wc -l)
-check "no refused sender or recipient reached the sink ($strays)" \
-    [ "$strays" = 0 ]
-check "the queue drained" [ -z "$(find "$PF_DIR/queue/deferred" \
-    "$PF_DIR/queue/active" "$PF_DIR/queue/incoming" -type f 2>/dev/null)" ]
+pf_sink_check "$want" 300 2
 
 # Descriptors back to the idle figure once Postfix closed its milter
 # connections; RSS drift over the run.
-check "milter alive" kill -0 "$milter_pid"
+sg_check "milter alive" kill -0 "$milter_pid"
 for _ in $(seq 1 30); do
     after=$(sample after)
     [ "$(echo "$after" | cut -d' ' -f4)" -le "$(echo "$base" | cut -d' ' -f4)" ] &&
@@ -369,24 +283,22 @@ print("%.1f RSS kB: idle %d, first %d, last %d, max %d, drift %+.1f %% "
 PY
 drift=$(cut -d' ' -f1 "$T/summary")
 echo "milter: $(cut -d' ' -f2- "$T/summary")"
-check "milter descriptors back to idle ($afds after, $bfds before)" \
+sg_check "milter descriptors back to idle ($afds after, $bfds before)" \
     [ "$afds" -le "$bfds" ]
 if grep -q __asan_init "$milter"; then
     # ASan's quarantine holds freed memory back: RSS grows by design
     echo "RSS drift not judged: the milter is built with ASan"
 else
-    check "RSS drift under load within 50 % ($drift %)" \
+    sg_check "RSS drift under load within 50 % ($drift %)" \
         python3 -c "import sys; sys.exit(0 if float('$drift') <= 50 else 1)"
 fi
-kill -TERM "$milter_pid"
-wait "$milter_pid"
+sg_daemon_stop "$milter_pid"
 rc=$?
 milter_pid=
-check "the milter exits 0 on SIGTERM ($rc)" [ "$rc" = 0 ]
-check "no sanitizer report in its log" no_report "$LOG"
+sg_check "the milter exits 0 on SIGTERM ($rc)" [ "$rc" = 0 ]
+sg_check "no sanitizer report in its log" sg_no_report "$LOG"
 if [ -n "${SAMPLES_OUT:-}" ]; then
     cp "$T/samples" "$SAMPLES_OUT"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+sg_tally
