@@ -21,10 +21,9 @@
 # Prints "N passed, M failed". Exit 77 without the peers (or root); a
 # failure instead when SESGATE_SKIPS_AS_FAILS=1.
 
-if [ -z "${top_srcdir:-}" ]; then
-    top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-fi
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+# shellcheck source=tests/integration/postfix-lib.sh
 . "$top_srcdir/tests/integration/postfix-lib.sh"
 
 policyd=$top_builddir/policy/sesgate-policyd
@@ -32,43 +31,18 @@ ctl=$top_builddir/ctl/sesgatectl
 snippet="sh $top_srcdir/policy/snippet.sh $top_srcdir/policy/postfix-snippets.txt"
 
 pf_need_peers
-for p in "$policyd" "$ctl"; do
-    if [ ! -x "$p" ]; then
-        echo "not built: $p"
-        [ "${SESGATE_SKIPS_AS_FAILS:-0}" = 1 ] && exit 1
-        exit 77
-    fi
-done
+sg_need_built "$policyd" "$ctl"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/sesgate-faults.XXXXXX")
-chmod 0755 "$T"
-passed=0
-failed=0
 daemon_pid=
 mounted=
-case=
 
 cleanup() {
     stop_daemon
     pf_stop
     [ -n "$mounted" ] && umount "$mounted" 2>/dev/null
-    sg_keep_logs "$T"
-    rm -rf "$T"
+    sg_tmpdir_remove "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $case: $*"
-}
-# check COND-COMMAND... - one assertion
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok; else bad "$what"; fi
-}
+sg_tmpdir faults
 
 # state_json FILE N - a snapshot with N suppressed addresses
 state_json() {
@@ -108,30 +82,15 @@ CONF
 # start_daemon DIR LISTEN - standalone sesgate-policyd in the foreground;
 # its log in $LOG (DIR.log: outside DIR, which may be a full fs)
 start_daemon() {
-    local dir=$1 listen=$2 i
-    LOG=$dir.log
-    : >"$LOG"
-    # shellcheck disable=SC2086
-    ${SESGATE_VALGRIND:-} "$policyd" -c "$dir/sesgate.conf" -f \
-        -l "$listen" >>"$LOG" 2>&1 &
-    daemon_pid=$!
-    for i in $(seq 1 300); do
-        grep -q 'listening on' "$LOG" 2>/dev/null && return 0
-        kill -0 "$daemon_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "sesgate-policyd did not start:"
-    cat "$LOG"
-    daemon_pid=
-    return 1
+    LOG=$1.log
+    sg_daemon_start "$LOG" "$policyd" -c "$1/sesgate.conf" -f -l "$2"
+    daemon_pid=$SG_DAEMON_PID
+    [ -n "$daemon_pid" ]
 }
 
 stop_daemon() {
-    if [ -n "$daemon_pid" ]; then
-        kill -TERM "$daemon_pid" 2>/dev/null
-        wait "$daemon_pid" 2>/dev/null
-        daemon_pid=
-    fi
+    sg_daemon_stop "$daemon_pid"
+    daemon_pid=
 }
 
 # ask LISTEN SENDER RCPT - one RCPT request; prints the action line
@@ -163,7 +122,7 @@ PY
 expect_action() {
     local got
     got=$(ask "$1" "$2" "$3" 2>&1)
-    if [ "$got" = "$4" ]; then ok; else bad "got '$got', want '$4'"; fi
+    if [ "$got" = "$4" ]; then sg_ok; else sg_bad "got '$got', want '$4'"; fi
 }
 
 # wait_action LISTEN SENDER RCPT WANT SECONDS - until the answer is WANT
@@ -171,10 +130,10 @@ wait_action() {
     local i got
     for i in $(seq 1 $(($5 * 5))); do
         got=$(ask "$1" "$2" "$3" 2>&1)
-        [ "$got" = "$4" ] && { ok; return; }
+        [ "$got" = "$4" ] && { sg_ok; return; }
         sleep 0.2
     done
-    bad "got '$got', want '$4' within $5 s"
+    sg_bad "got '$got', want '$4' within $5 s"
 }
 
 DEFER="action=DEFER_IF_PERMIT 4.3.0 sesgate: state store unavailable, try again later"
@@ -191,14 +150,14 @@ cp "$D/state/state.mdb" "$D/good.mdb"
 port=$(pf_free_port)
 L=inet:127.0.0.1:$port
 
-case="healthy store"
-start_daemon "$D" "$L" || bad "start"
+sg_what="healthy store"
+start_daemon "$D" "$L" || sg_bad "start"
 expect_action "$L" a@example.com r@example.net "action=DUNNO"
 expect_action "$L" a@example.com gone@example.net "$SUPP"
 stop_daemon
 
 for damage in truncated header; do
-    case="store $damage"
+    sg_what="store $damage"
     cp "$D/good.mdb" "$D/state/state.mdb"
     if [ $damage = truncated ]; then
         truncate -s $(($(stat -c %s "$D/good.mdb") / 2)) "$D/state/state.mdb"
@@ -208,45 +167,45 @@ for damage in truncated header; do
             status=none
         want_log="File is not an LMDB file: run sesgatectl import"
     fi
-    start_daemon "$D" "$L" || { bad "start"; continue; }
+    start_daemon "$D" "$L" || { sg_bad "start"; continue; }
     expect_action "$L" a@example.com r@example.net "$DEFER"
     expect_action "$L" a@example.com gone@example.net "$DEFER"
-    check "daemon alive" kill -0 "$daemon_pid"
-    check "log names the damage" grep -q "state store unavailable.*$want_log" \
+    sg_check "daemon alive" kill -0 "$daemon_pid"
+    sg_check "log names the damage" grep -q "state store unavailable.*$want_log" \
         "$LOG"
     sg_out=$("$ctl" -c "$D/sesgate.conf" status 2>&1)
     rc=$?
-    check "status exits 78 (got $rc)" [ "$rc" = 78 ]
-    check "status says what is wrong: $sg_out" grep -q "$want_log" \
+    sg_check "status exits 78 (got $rc)" [ "$rc" = 78 ]
+    sg_check "status says what is wrong: $sg_out" grep -q "$want_log" \
         <<<"$sg_out"
     # on_state_error = accept: DUNNO, and a log line saying so.
     stop_daemon
     write_conf "$D" "on_state_error = accept"
-    start_daemon "$D" "$L" || { bad "start"; continue; }
+    start_daemon "$D" "$L" || { sg_bad "start"; continue; }
     expect_action "$L" a@example.com r@example.net "action=DUNNO"
-    check "accept logged" grep -q "state store unavailable.*accepting RCPT" \
+    sg_check "accept logged" grep -q "state store unavailable.*accepting RCPT" \
         "$LOG"
     stop_daemon
     write_conf "$D"
 
     # A fresh import repairs it, the running daemon recovers by itself.
-    case="store $damage: repair"
-    start_daemon "$D" "$L" || { bad "start"; continue; }
+    sg_what="store $damage: repair"
+    start_daemon "$D" "$L" || { sg_bad "start"; continue; }
     expect_action "$L" a@example.com r@example.net "$DEFER"
     rm -f "$D/state/state.mdb.damaged"
     sg_out=$("$ctl" -c "$D/sesgate.conf" import "$D/state.json" 2>&1)
-    check "import exits 0: $sg_out" [ $? = 0 ]
-    check "damaged file kept aside" [ -f "$D/state/state.mdb.damaged" ]
+    sg_check "import exits 0: $sg_out" [ $? = 0 ]
+    sg_check "damaged file kept aside" [ -f "$D/state/state.mdb.damaged" ]
     chown -R nobody "$D/state"
     wait_action "$L" a@example.com gone@example.net "$SUPP" 5
     expect_action "$L" a@example.com r@example.net "action=DUNNO"
-    check "status exits 0" "$ctl" -c "$D/sesgate.conf" status \
+    sg_check "status exits 0" "$ctl" -c "$D/sesgate.conf" status \
         >/dev/null 2>&1
     stop_daemon
 done
 
 # ---- 2. file system full during import ------------------------------
-case="disk full"
+sg_what="disk full"
 F=$T/full
 mkdir -p "$F/fs"
 if mount -t tmpfs -o size=24m,mode=0755 sesgate-faults "$F/fs" 2>/dev/null
@@ -254,7 +213,7 @@ then
     mounted=$F/fs
     how=tmpfs
 else
-    how=ulimit
+    how="ulimit"
 fi
 mkdir -p "$F/fs/etc"
 cp "$D/sesgate.conf" "$F/fs/etc/" 2>/dev/null
@@ -263,7 +222,6 @@ state_json "$F/small.json" 10
 state_json "$F/big.json" 40000
 "$ctl" -c "$F/fs/sesgate.conf" import "$F/small.json" >/dev/null
 "$ctl" -c "$F/fs/sesgate.conf" status >/dev/null 2>&1   # makes quota.db
-before=$(md5sum <"$F/fs/state/state.mdb")
 if [ $how = tmpfs ]; then
     dd if=/dev/zero of="$F/fs/filler" bs=64k status=none 2>/dev/null
     sg_out=$("$ctl" -c "$F/fs/sesgate.conf" import "$F/big.json" 2>&1)
@@ -275,39 +233,39 @@ else
     rc=$?
 fi
 echo "disk full ($how): import said: $sg_out (exit $rc)"
-check "import fails (exit $rc)" [ "$rc" != 0 ]
+sg_check "import fails (exit $rc)" [ "$rc" != 0 ]
 if [ $how = tmpfs ]; then
-    check "error names the full file system" \
+    sg_check "error names the full file system" \
         grep -q "file system full; the previous state is kept" <<<"$sg_out"
 else
-    check "error names the write" grep -Eq "too large|File too large|full" \
+    sg_check "error names the write" grep -Eq "too large|File too large|full" \
         <<<"$sg_out"
 fi
 sg_out=$("$ctl" -c "$F/fs/sesgate.conf" status 2>&1)
-check "status still exits 0" [ $? = 0 ]
-check "old state: 11 suppressed ($sg_out)" grep -Eq "suppressed: +11$" \
+sg_check "status still exits 0" [ $? = 0 ]
+sg_check "old state: 11 suppressed ($sg_out)" grep -Eq "suppressed: +11$" \
     <<<"$sg_out"
 sg_out=$("$ctl" -c "$F/fs/sesgate.conf" check --from a@example.com \
     --rcpt gone@example.net 2>&1)
-check "check on the old state refuses gone@ ($sg_out)" \
+sg_check "check on the old state refuses gone@ ($sg_out)" \
     grep -q "suppression list" <<<"$sg_out"
 chown -R nobody "$F/fs/state"
 chmod 0755 "$F/fs"
 port=$(pf_free_port)
-start_daemon "$F/fs" "inet:127.0.0.1:$port" || bad "start"
+start_daemon "$F/fs" "inet:127.0.0.1:$port" || sg_bad "start"
 expect_action "inet:127.0.0.1:$port" a@example.com gone@example.net "$SUPP"
 expect_action "inet:127.0.0.1:$port" a@example.com r@example.net \
     "action=DUNNO"
 stop_daemon
 rm -f "$F/fs/filler"
 sg_out=$("$ctl" -c "$F/fs/sesgate.conf" import "$F/big.json" 2>&1)
-check "import with room succeeds: $sg_out" [ $? = 0 ]
+sg_check "import with room succeeds: $sg_out" [ $? = 0 ]
 if [ -n "$mounted" ]; then
     umount "$mounted" && mounted=
 fi
 
 # ---- 3. SIGKILL under load behind Postfix ---------------------------
-case="kill under load"
+sg_what="kill under load"
 K=$T/kill
 mkdir -p "$K/sock"
 chmod 0755 "$K" "$K/sock"
@@ -316,10 +274,10 @@ state_json "$K/state.json" 10
 "$ctl" -c "$K/sesgate.conf" import "$K/state.json" >/dev/null
 chown -R nobody "$K/state"
 S=$K/sock/policyd
-start_daemon "$K" "unix:$S" || bad "start"
+start_daemon "$K" "unix:$S" || sg_bad "start"
 main=$($snippet main-unix SOCKET="$S")
 if ! pf_start "$K/pf" "$main"; then
-    bad "postfix did not start"
+    sg_bad "postfix did not start"
 else
     # load - swaks clients in turn; one result line per transaction
     load() {
@@ -330,8 +288,7 @@ else
             out=$(swaks --server "127.0.0.1:$PF_SMTP_PORT" --timeout 30 \
                 --helo load.test --from "$from" --to "r$i@example.net" \
                 --header "Subject: load $i" 2>&1)
-            code=$(printf '%s\n' "$out" | grep -E '^(<-|<\*\*) ' |
-                grep -v ' 221 ' | tail -n 1 | sed -E 's/^(<-|<\*\*) +//')
+            code=$(pf_last_reply "$out")
             echo "$from ${code:-none}"
         done
     }
@@ -343,12 +300,12 @@ else
     kill -KILL "$daemon_pid"
     wait "$daemon_pid" 2>/dev/null
     daemon_pid=
-    check "socket left behind by the kill" [ -S "$S" ]
-    check "pidfile left behind by the kill" [ -f "$K.run/policyd.pid" ]
+    sg_check "socket left behind by the kill" [ -S "$S" ]
+    sg_check "pidfile left behind by the kill" [ -f "$K.run/policyd.pid" ]
     sleep 3
     # Restart on the stale socket and pidfile.
-    start_daemon "$K" "unix:$S" || bad "restart on the stale socket"
-    check "pidfile names the new daemon" \
+    start_daemon "$K" "unix:$S" || sg_bad "restart on the stale socket"
+    sg_check "pidfile names the new daemon" \
         [ "$(cat "$K.run/policyd.pid" 2>/dev/null)" = "$daemon_pid" ]
     wait "$l1" "$l2"
     cat "$K/load1" "$K/load2" >"$K/load"
@@ -360,30 +317,29 @@ else
     echo "kill under load: $n transactions, $temp tempfailed while the" \
         "daemon was down, $bad_refused unverified refused, $acc_bad" \
         "unverified accepted"
-    check "60 transactions ran ($n)" [ "$n" = 60 ]
-    check "no unverified sender accepted ($acc_bad)" [ "$acc_bad" = 0 ]
-    check "no verified sender refused ($ok_refused)" [ "$ok_refused" = 0 ]
-    check "some tempfailed while down ($temp)" [ "$temp" -gt 0 ]
-    check "unverified refused once back ($bad_refused)" \
+    sg_check "60 transactions ran ($n)" [ "$n" = 60 ]
+    sg_check "no unverified sender accepted ($acc_bad)" [ "$acc_bad" = 0 ]
+    sg_check "no verified sender refused ($ok_refused)" [ "$ok_refused" = 0 ]
+    sg_check "some tempfailed while down ($temp)" [ "$temp" -gt 0 ]
+    sg_check "unverified refused once back ($bad_refused)" \
         [ "$bad_refused" -gt 0 ]
-    check "the tempfails are the default action, 451 4.3.5" \
+    sg_check "the tempfails are the default action, 451 4.3.5" \
         [ "$(grep -c ' 451 4.3.5 ' "$K/load")" = "$temp" ]
     # And afterwards, through Postfix, all is as before.
     pf_swaks --from ok@example.com --to after@example.net
-    check "accepted after the restart: $(pf_last_reply)" \
+    sg_check "accepted after the restart: $(pf_last_reply)" \
         [ "$(pf_last_reply | cut -c1-3)" = 250 ]
     pf_swaks --from bad@unverified.test --to after@example.net
-    check "refused after the restart: $(pf_last_reply)" \
+    sg_check "refused after the restart: $(pf_last_reply)" \
         [ "$(pf_last_reply | cut -c1-3)" = 554 ]
     # Every message the sink got came from the verified sender.
     pf_sink_wait 1 20 || true
     sleep 1
-    strays=$(grep -l 'unverified.test' "$K/pf/sink"/* 2>/dev/null | wc -l)
-    check "no unverified message reached the relay ($strays)" \
+    strays=$(pf_sink_strays 'unverified.test')
+    sg_check "no unverified message reached the relay ($strays)" \
         [ "$strays" = 0 ]
 fi
 stop_daemon
 pf_stop
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+sg_tally
