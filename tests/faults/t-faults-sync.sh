@@ -27,11 +27,10 @@
 #
 # Prints "N passed, M failed"; exit 77 without python3 or the build.
 
-if [ -z "${top_srcdir:-}" ]; then
-    top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-fi
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/integration/lib.sh"      # sg_keep_logs
+# shellcheck source=tests/integration/lib.sh
+. "$top_srcdir/tests/integration/lib.sh"      # common.sh's sg_* helpers
 
 ctl=$top_builddir/ctl/sesgatectl
 standin=$top_srcdir/tests/integration/ses-standin.py
@@ -46,18 +45,7 @@ skip() {
 command -v python3 >/dev/null 2>&1 || skip "python3 is missing"
 command -v flock >/dev/null 2>&1 || skip "flock is missing"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/sesgate-sfaults.XXXXXX")
-mkdir -p "$T/fs"
 mounted=
-if [ "$(id -u)" = 0 ] &&
-    mount -t tmpfs -o size=512m,mode=0700 sesgate-sfaults "$T/fs" 2>/dev/null
-then
-    mounted=$T/fs
-fi
-S=$T/fs/state
-passed=0
-failed=0
-case=
 pids=
 sync_pid=
 
@@ -69,22 +57,16 @@ cleanup() {
         wait "$p" 2>/dev/null
     done
     [ -n "$mounted" ] && umount "$mounted" 2>/dev/null
-    sg_keep_logs "$T"
-    [ -n "${KEEP:-}" ] || rm -rf "$T"
+    sg_tmpdir_remove "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $case: $*"
-}
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok; else bad "$what"; fi
-}
+sg_tmpdir sfaults
+mkdir -p "$T/fs"
+if [ "$(id -u)" = 0 ] &&
+    mount -t tmpfs -o size=512m,mode=0700 sesgate-sfaults "$T/fs" 2>/dev/null
+then
+    mounted=$T/fs
+fi
+S=$T/fs/state
 
 export AWS_ACCESS_KEY_ID=AKIDFAULTS AWS_SECRET_ACCESS_KEY='stand/in+secret'
 export AWS_SHARED_CREDENTIALS_FILE=/nonexistent
@@ -157,19 +139,19 @@ timed_sync() {
     fetch=$(sub "$t1" "$t0")
 }
 
-case="reference syncs"
+sg_what="reference syncs"
 timed_sync A
-check "sync A exits 0 ($(cat "$T/sync.out"))" [ "$rc" = 0 ]
+sg_check "sync A exits 0 ($(cat "$T/sync.out"))" [ "$rc" = 0 ]
 ref_A=$(digest)
 timed_sync B
-check "sync B exits 0 ($(cat "$T/sync.out"))" [ "$rc" = 0 ]
+sg_check "sync B exits 0 ($(cat "$T/sync.out"))" [ "$rc" = 0 ]
 dur_B=$secs fetch_B=$fetch tmp_kb_B=$tmp_kb
 ref_B=$(digest)
 timed_sync A
-check "sync A again exits 0" [ "$rc" = 0 ]
+sg_check "sync A again exits 0" [ "$rc" = 0 ]
 dur_A=$secs fetch_A=$fetch
-check "A and B differ" [ "$ref_A" != "$ref_B" ]
-check "sync A again stores A" [ "$(digest)" = "$ref_A" ]
+sg_check "A and B differ" [ "$ref_A" != "$ref_B" ]
+sg_check "sync A again stores A" [ "$(digest)" = "$ref_A" ]
 echo "sync durations: A $dur_A s (fetch $fetch_A s), B $dur_B s (fetch" \
     "$fetch_B s); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 cur=A
@@ -182,7 +164,7 @@ for k in $(seq 0 $((RUNS - 1))); do
     v=ref_$new; new_ref=${!v}
     v=dur_$new; dur=${!v}
     v=fetch_$new; fetch=${!v}
-    case="kill $((k + 1)) ($cur -> $new)"
+    sg_what="kill $((k + 1)) ($cur -> $new)"
     half=$((RUNS / 2))
     if [ $((k % 2)) = 0 ]; then
         # during the fetch: the (k/2)-th slice of it
@@ -208,7 +190,7 @@ print(round(($dur - $fetch) * random.random(), 2))")
     sync_pid=
     st=$("$ctl" -c "$T/conf.A" status 2>&1)
     rc=$?
-    check "status exits 0 after the kill ($rc: $st)" [ "$rc" = 0 ]
+    sg_check "status exits 0 after the kill ($rc: $st)" [ "$rc" = 0 ]
     d=$(digest)
     if [ "$d" = "$new_ref" ]; then
         stored=new
@@ -230,9 +212,9 @@ print(round(($dur - $fetch) * random.random(), 2))")
     echo "kill $((k + 1)): $delay s after the $from, $(sub "$(now)" "$t0") s" \
         "into a sync of ~$dur s (fetch ~$fetch s), landed: $where; the" \
         "store holds the $stored state"
-    check "the store holds the old or the new state, whole" \
+    sg_check "the store holds the old or the new state, whole" \
         [ $stored != neither ]
-    check "the sync lock is free" flock -n "$S/sync.lock" true
+    sg_check "the sync lock is free" flock -n "$S/sync.lock" true
     [ $stored = new ] && cur=$new
 done
 summary=
@@ -241,12 +223,12 @@ for w in fetch import "after the commit" "after the end"; do
 done
 echo "kills landed:${summary%,}"
 
-case="after the kills"
+sg_what="after the kills"
 timed_sync A
-check "a final sync completes ($(cat "$T/sync.out"))" [ "$rc" = 0 ]
-check "it stores A" [ "$(digest)" = "$ref_A" ]
+sg_check "a final sync completes ($(cat "$T/sync.out"))" [ "$rc" = 0 ]
+sg_check "it stores A" [ "$(digest)" = "$ref_A" ]
 left=$(find "$S" -maxdepth 1 -name '.sync-*' | wc -l)
-check "no temp file left behind ($left)" [ "$left" = 0 ]
+sg_check "no temp file left behind ($left)" [ "$left" = 0 ]
 
 # ---- file space ---------------------------------------------------------
 # The store holds A; sync C, bigger than anything the store held (so
@@ -258,7 +240,7 @@ check "no temp file left behind ($left)" [ "$left" = 0 ]
 # limits the file size instead.
 mdb_kb=$(($(stat -c %s "$S/state.mdb") / 1024))
 for room in $((tmp_kb_B / 4)) $((tmp_kb_B * 37 / 25 + 2048)); do
-    case="file space: $room kB free"
+    sg_what="file space: $room kB free"
     if [ -n "$mounted" ]; then
         how="tmpfs, $room kB left free"
         avail=$(df -k --output=avail "$T/fs" | tail -n 1 | tr -d ' ')
@@ -278,24 +260,23 @@ for room in $((tmp_kb_B / 4)) $((tmp_kb_B * 37 / 25 + 2048)); do
     fi
     echo "sync with too little room ($how): exit $rc; store $mdb_kb kB before, $(($(stat -c %s "$S/state.mdb") / 1024)) kB after:"
     printf '%s\n' "$out" | grep '^sesgatectl' | sed 's/^/    /'
-    check "the sync fails (exit $rc)" [ "$rc" != 0 ]
-    check "the error names the full file system or the limit" \
+    sg_check "the sync fails (exit $rc)" [ "$rc" != 0 ]
+    sg_check "the error names the full file system or the limit" \
         grep -Eq '^sesgatectl: sync: .*(No space left on device|file system full|File too large|file size limit)' \
         <<<"$out"
     st=$("$ctl" -c "$T/conf.A" status 2>&1)
-    check "status exits 0 ($st)" [ $? = 0 ]
-    check "the store holds the old state" [ "$(digest)" = "$ref_A" ]
+    sg_check "status exits 0 ($st)" [ $? = 0 ]
+    sg_check "the store holds the old state" [ "$(digest)" = "$ref_A" ]
     rm -f "$T/fs/filler"
 done
-case="after the file space faults"
+sg_what="after the file space faults"
 timed_sync C
-check "the next sync completes ($(cat "$T/sync.out"))" [ "$rc" = 0 ]
+sg_check "the next sync completes ($(cat "$T/sync.out"))" [ "$rc" = 0 ]
 n=$("$ctl" -c "$T/conf.A" status --json 2>/dev/null | python3 -c 'import json, sys
 r = json.load(sys.stdin)["regions"]
 print(r["us-east-1"]["suppressed"], r["eu-west-1"]["suppressed"])')
-check "it stores C: 300000 and 70000 suppressed ($n)" [ "$n" = "300000 70000" ]
+sg_check "it stores C: 300000 and 70000 suppressed ($n)" [ "$n" = "300000 70000" ]
 left=$(find "$S" -maxdepth 1 -name '.sync-*' | wc -l)
-check "no temp file left behind ($left)" [ "$left" = 0 ]
+sg_check "no temp file left behind ($left)" [ "$left" = 0 ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+sg_tally
