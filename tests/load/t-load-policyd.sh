@@ -16,10 +16,9 @@
 #     leak) and is alive.
 # Loopback only. Prints "N passed, M failed"; exit 77 without python3.
 
-if [ -z "${top_srcdir:-}" ]; then
-    top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-fi
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+# shellcheck source=tests/integration/lib.sh
 . "$top_srcdir/tests/integration/lib.sh"
 
 policyd=$top_builddir/policy/sesgate-policyd
@@ -31,15 +30,7 @@ sg_setup
 ulimit -n 8192 2>/dev/null || ulimit -n 4096 2>/dev/null ||
     sg_skip "cannot raise the descriptor limit (ulimit -n)"
 D=$sg_tmp
-cat >"$D/state.json" <<'JSON'
-{ "sesgate_state": 1, "regions": { "eu-west-1": {
-  "account": { "ProductionAccessEnabled": true, "SendingEnabled": true,
-    "SendQuota": { "Max24HourSend": 100000000, "MaxSendRate": 1000000,
-                   "SentLast24Hours": 0 } },
-  "identities": [ { "IdentityName": "example.com", "IdentityType": "DOMAIN",
-                    "VerificationStatus": "SUCCESS", "SendingEnabled": true } ],
-  "suppressed": [] } } }
-JSON
+sg_state_json "$D/state.json" '[]'
 cat >"$D/sesgate.conf" <<CONF
 default_region = eu-west-1
 state_dir = $D/state
@@ -55,20 +46,15 @@ fi
 
 port=$(python3 -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# shellcheck disable=SC2086
-${SESGATE_VALGRIND:-} "$policyd" -c "$D/sesgate.conf" -f \
-    -l "inet:127.0.0.1:$port" >"$D/policyd.log" 2>&1 &
-pid=$!
-for i in $(seq 1 100); do
-    grep -q 'listening on' "$D/policyd.log" && break
-    sleep 0.1
-done
+sg_daemon_start "$D/policyd.log" "$policyd" -c "$D/sesgate.conf" -f \
+    -l "inet:127.0.0.1:$port"
+pid=$SG_DAEMON_PID
 
 sg_case "daemon started"
 sg_run grep -q 'listening on' "$D/policyd.log"
 assert_exit 0
 
-fds_before=$(ls /proc/$pid/fd | wc -l)
+fds_before=$(sg_proc_fds "$pid")
 sg_case "load and abuse"
 sg_run timeout 120 python3 "$top_srcdir/tests/load/abuse.py" \
     --port "$port" --pid "$pid" --idle 3
@@ -83,7 +69,7 @@ done <"$sg_tmp/stdout"
 
 sg_case "no descriptor leak"
 sleep 1
-fds_after=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
+fds_after=$(sg_proc_fds "$pid")
 sg_run test "$fds_after" -le "$fds_before"
 assert_exit 0
 [ "$fds_after" -le "$fds_before" ] ||
@@ -92,8 +78,7 @@ assert_exit 0
 sg_case "daemon alive and stops cleanly"
 sg_run kill -0 "$pid"
 assert_exit 0
-kill -TERM "$pid"
-wait "$pid"
+sg_daemon_stop "$pid"
 rc=$?
 sg_run test "$rc" = 0
 assert_exit 0
