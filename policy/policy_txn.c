@@ -450,6 +450,36 @@ on_rcpt(struct sg_pd *pd, struct sg_pd_txn *t,
                            t->s_owner_sandbox, v);
     if (st != SG_OK || v->action != SG_ACCEPT)
         return st;
+    /* Identity-owner policies (R8) for a sender mapped to another
+     * account's principal. No headers here: each recipient is judged
+     * alone, with the envelope sender standing for From:. */
+    if (pd->deleg != NULL) {
+        struct sg_owner_ctx oc;
+        struct sg_verdict ov;
+        const char *rcpts[1];
+
+        memset(&oc, 0, sizeof(oc));
+        oc.dl = pd->deleg;
+        oc.sasl_user = req->sasl_username[0] != '\0' ? req->sasl_username
+                       : NULL;
+        oc.client_addr = req->client_address[0] != '\0'
+                         ? req->client_address : NULL;
+        if (sg_decide_owner_principal(pd->conf, &oc) != NULL) {
+            rcpts[0] = req->recipient;
+            oc.sender = null_path(req->sender);
+            oc.rcpts = rcpts;
+            oc.nrcpt = 1;
+            /* Its own verdict: v keeps the recipient's (simulator). */
+            st = sg_decide_owner_policy(pd->conf, pd->snap, *region, &oc,
+                                        &ov);
+            if (st != SG_OK)
+                return st;
+            if (ov.action != SG_ACCEPT) {
+                *v = ov;
+                return SG_OK;
+            }
+        }
+    }
     st = reserve(pd, t, (*region)->name, 1, v->simulator ? 0 : 1, v, qfail);
     if (st == SG_OK && !*qfail && v->action == SG_ACCEPT)
         t->accepted++;

@@ -777,6 +777,42 @@ assert_exit 0
 assert_line "message: ACCEPT"
 assert_err_has "aws_account_id is not set"
 
+# The same policies live in sesgate-policyd, in spawn(8) mode (one
+# client on stdin/stdout, as master.cf runs it): each RCPT is judged
+# with the envelope sender standing for From:.
+pconf=$sg_tmp/owner/policyd.conf
+cp "$oconf" "$pconf"
+if [ "$(id -u)" = 0 ]; then
+    # As root the daemon drops to policyd_user: the files must be its.
+    printf 'policyd_user = nobody\n' >>"$pconf"
+    chmod 755 "$sg_tmp"
+    chown -R nobody "$sg_tmp/owner"
+fi
+# preq SASL CLIENT RCPT - one RCPT request as Postfix sends it
+preq() {
+    printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTPA\nclient_address=%s\nclient_name=client.test\nsasl_method=PLAIN\nsasl_username=%s\nsender=a@example.com\nrecipient=%s\nrecipient_count=0\ninstance=i.%s.%s\n\n' \
+        "$2" "$1" "$3" "$1" "$3"
+}
+sg_case "R8 owner: sesgate-policyd applies the identity's policies"
+{
+    preq app 192.0.2.5 x@example.com
+    preq app 192.0.2.5 z@example.org
+    preq app 203.0.113.9 x@example.com
+    preq blocked 192.0.2.5 x@example.com
+    preq self 203.0.113.9 z@example.org
+    preq nobody 203.0.113.9 z@example.org
+} >"$sg_tmp/owner/requests"
+sg_run sh -c "timeout 20 '$top_builddir/policy/sesgate-policyd' -c '$pconf' <'$sg_tmp/owner/requests'"
+assert_exit 0
+pdenied="action=554 5.7.1 Access denied: User arn:aws:iam::444455556666:root is not authorized to perform ses:SendRawEmail on resource arn:aws:ses:us-east-1:111122223333:identity/example.com"
+got=$(grep '^action=' "$sg_tmp/stdout" | tr '\n' '|')
+want="action=DUNNO|$pdenied|$pdenied|action=554 5.7.1 Access denied: User arn:aws:iam::444455556666:user/blocked is not authorized to perform ses:SendRawEmail on resource arn:aws:ses:us-east-1:111122223333:identity/example.com|action=DUNNO|action=DUNNO|"
+if [ "$got" = "$want" ]; then
+    sg_pass
+else
+    sg_fail "replies '$got', want '$want'"
+fi
+
 sg_case "R8 owner: aws_account_id must be 12 digits"
 printf 'aws_account_id = 1111\n' >"$sg_tmp/owner/bad.conf"
 sg_run "$ctl" -c "$sg_tmp/owner/bad.conf" -n
