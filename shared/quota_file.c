@@ -20,7 +20,10 @@
  *                mutex: an open-addressing hash table of reservations
  *                (holds) keyed by the transaction id, the stripe's held
  *                sums, and the daily units committed in the stripe that
- *                are not yet in the ring ("pending", one bucket's worth).
+ *                are not yet in the ring ("pending", one bucket's worth);
+ *              - the hold directory: QF_DIR entries (stripe, count)
+ *                saying in which stripe the holds of an id are (below).
+ *   The header also counts the home stripes handed out to threads.
  *
  * The file is created complete (sized, header and every mutex
  * initialised) under a temporary name and linked into place, so no
@@ -31,13 +34,43 @@
  * one region slower than one (the lock and the counters bounced between
  * the cores on every call). Now:
  *
- *   - A hold lives in the stripe of its transaction id's hash and is
- *     added, committed and released under that stripe's lock only. A
- *     commit adds its daily units to the stripe's pending count; they
- *     move into the ring (under region lock + stripe lock) when the
- *     stripe's next commit falls in a later 10-second bucket. A stripe
- *     holds at most QF_STRIPE_HOLDS reservations. Lock order: region
- *     before stripe, never the other way.
+ *   - A hold is added, committed and released under its stripe's lock
+ *     only. A commit adds its daily units to the stripe's pending
+ *     count; they move into the ring (under region lock + stripe lock)
+ *     when the stripe's next commit falls in a later 10-second bucket.
+ *     A stripe holds at most QF_STRIPE_HOLDS reservations. Lock order:
+ *     region before stripe, never the other way; never two stripes.
+ *   - Home stripes. Each thread gets a home stripe at its first call
+ *     (round robin from a counter in the file header, so the threads of
+ *     all processes spread out) and makes its new holds there: two
+ *     threads with new transaction ids touch no common cache line on a
+ *     pair (choosing the stripe by the id's hash sent about every second
+ *     pair to a stripe the other core had just written). A home stripe
+ *     fuller than QF_STRIPE_SOFT sends new ids to the next stripe, and
+ *     past that round to the next one that is not full.
+ *   - The directory finds a hold from any thread and keeps one hold per
+ *     id: QF_DIR entries per region, entry h % QF_DIR (bits 40-53 of
+ *     the id's hash) = (stripe, count of holds of its ids there). Every
+ *     hold of an id with entry k is in the stripe the entry names, and
+ *     the count is the number of them. Rules: a count that is not 0
+ *     changes only under the lock of the stripe the entry names (holds
+ *     are made and deleted there); a count of 0 is claimed with a
+ *     compare-and-swap (0 -> (stripe, 1)) by a thread holding that
+ *     stripe's lock, which makes its hold before unlocking. So a
+ *     reserve (lock_hold_stripe) reads the entry, locks the stripe it
+ *     names (its home one when the count is 0), expires old holds, and
+ *     re-reads the entry under the lock: it names this stripe with a
+ *     count -> the id's hold is here if anywhere (add to it or make it);
+ *     count 0 -> claim it for this stripe, a failed swap starts over;
+ *     another stripe -> unlock and start over. Two threads reserving one
+ *     new id at once both try the swap; one wins, the other starts over,
+ *     locks the winner's stripe (waiting for its hold) and adds to it.
+ *     Commit and release lock the stripe the entry names the same way
+ *     (count 0: no hold, nothing to do). Two ids sharing an entry share
+ *     a stripe while both are held. The count is raised before a hold is
+ *     made and lowered after it is deleted: a crash in between leaves it
+ *     one too high, fixed by stripe_repair (the dead owner held the
+ *     stripe's lock), never a hold the directory does not know.
  *   - Rate tokens and daily units come from a per-thread lease when the
  *     region has room: under the region lock a thread takes
  *     QF_LEASE_UNITS of each into a lease slot of the file, one 64-bit
@@ -81,10 +114,13 @@
  * PTHREAD_MUTEX_ROBUST. When a process dies holding one, the next
  * locker gets EOWNERDEAD; it then rebuilds what a half-done update may
  * have left inconsistent (the window sums from the buckets, a stripe's
- * hold table and sums from the holds themselves), marks the mutex
- * consistent and carries on. A dead process's holds expire after
- * quota_reservation_timeout, released lazily: each stripe keeps its
- * earliest expiry time, and the first call after it sweeps the stripe.
+ * hold table, sums and directory counts from the holds themselves),
+ * marks the mutex consistent and carries on. A dead process's holds
+ * expire after quota_reservation_timeout, released lazily: each stripe
+ * keeps its earliest expiry time, and the first call after it that
+ * locks the stripe sweeps it; peek, usage and a refusal of the exact
+ * path sweep every stripe (a dead thread's home stripe may have no
+ * caller left).
  * Its leases are taken back QF_LEASE_RECLAIM_MS after they were
  * granted; units it committed are already in a stripe's pending count.
  * A process killed between adding a pending count to the ring and
@@ -153,6 +189,7 @@
 #define QF_STRIPES      8               /* hold stripes per region */
 #define QF_STRIPE_SLOTS 256             /* hash slots per stripe */
 #define QF_STRIPE_HOLDS 192             /* holds per stripe: load 3/4 */
+#define QF_STRIPE_SOFT  128             /* new ids go elsewhere beyond */
 #define QF_HOLDS_MAX    (QF_STRIPES * QF_STRIPE_HOLDS)
 #define QF_LEASES       32              /* lease slots per region */
 #define QF_LEASE_UNITS  128LL           /* units of each kind a lease */
@@ -160,6 +197,7 @@
 #define QF_LEASE_RECLAIM_MS 200LL       /* others take it back after this */
 #define QF_LEASE_ROOM   (QF_LEASES * QF_LEASE_UNITS) /* room to lease */
 #define QF_TLS          4               /* leases remembered per thread */
+#define QF_DIR          16384           /* directory entries per region */
 #define QF_FILE         "quota.db"
 
 /* The lease word: tag (24 bits), daily units (20), rate units (20). */
@@ -216,6 +254,11 @@ struct qf_stripe {
 #define PEND_UNITS(w)   ((int64_t)((w) & 0xffffffffULL))
 #define PEND_FLUSH_AT   (1LL << 30) /* units that force a flush */
 
+/* A directory entry: stripe (8 bits), holds of its ids there (24). */
+#define DIR_MAKE(s, n)  (((uint32_t)(s) << 24) | (uint32_t)(n))
+#define DIR_STRIPE(w)   ((int)((w) >> 24) & (QF_STRIPES - 1))
+#define DIR_COUNT(w)    ((int64_t)((w) & 0xffffffU))
+
 /* A region slot. Everything after lock up to ring is guarded by it. */
 struct qf_region {
     pthread_mutex_t lock;
@@ -237,6 +280,10 @@ struct qf_region {
     int64_t ring[QF_RING];
     struct qf_lease leases[QF_LEASES];
     struct qf_stripe stripes[QF_STRIPES];
+    /* Where the holds of a hash live (file comment): entry
+     * h % QF_DIR. Changed under the lock of the stripe it names while
+     * its count is not 0; claimed with compare-and-swap when it is. */
+    _Alignas(64) _Atomic uint32_t dir[QF_DIR];
 };
 
 /* The file header. */
@@ -249,6 +296,7 @@ struct qf_header {
     uint64_t mutex_size;
     uint64_t file_size;
     pthread_mutex_t lock;       /* allocation of region slots */
+    _Atomic uint32_t homes;     /* home stripes handed out (home_of) */
 };
 
 /* A region slot of version 1 (one lock, one hold table), read once to
@@ -317,6 +365,7 @@ struct qf_tls {
 static _Atomic uint64_t qf_serial_next;
 static _Thread_local struct qf_tls qf_tls[QF_TLS];
 static _Thread_local unsigned qf_tls_next;
+static _Thread_local unsigned qf_home;  /* home stripe + 1; 0: none */
 
 /* region_at - the i-th region slot of the map */
 static struct qf_region *
@@ -384,6 +433,46 @@ stripe_of(struct qf_region *r, uint64_t h)
     return &r->stripes[h & (QF_STRIPES - 1)];
 }
 
+/* dir_of - the directory entry of a hash */
+static _Atomic uint32_t *
+dir_of(struct qf_region *r, uint64_t h)
+{
+    return &r->dir[(size_t)(h >> 40) & (QF_DIR - 1)];
+}
+
+/*
+ * dir_add - count a hold made (n 1) or deleted (n -1) in stripe st
+ *   (stripe locked, entry naming st): its count is not 0 (a claim or a
+ *   hold keeps it there), so only st's lock holder changes it
+ */
+static void
+dir_add(struct qf_region *r, struct qf_stripe *st, uint64_t h, int n)
+{
+    _Atomic uint32_t *d = dir_of(r, h);
+    uint32_t w = atomic_load_explicit(d, memory_order_relaxed);
+
+    if (DIR_COUNT(w) + n < 0)
+        n = -(int)DIR_COUNT(w);         /* never below 0 (repair) */
+    atomic_store_explicit(d, DIR_MAKE(st - r->stripes,
+                                      DIR_COUNT(w) + n),
+                          memory_order_release);
+}
+
+/*
+ * home_of - this thread's home stripe: handed out round robin from the
+ *   file header at the thread's first call, so that threads of all the
+ *   processes spread over the stripes
+ */
+static unsigned
+home_of(struct qf *f)
+{
+    if (qf_home == 0)
+        qf_home = atomic_fetch_add_explicit(&f->hdr->homes, 1,
+                                            memory_order_relaxed)
+                  % QF_STRIPES + 1;
+    return qf_home - 1;
+}
+
 /* hold_home - the home slot of a hash within its stripe */
 static size_t
 hold_home(uint64_t h)
@@ -421,16 +510,15 @@ hold_insert_slot(struct qf_stripe *st, uint64_t h)
 }
 
 /*
- * hold_delete - free slot i and close the gap (backward-shift deletion
+ * hold_unlink - free slot i and close the gap (backward-shift deletion
  *   of linear probing: later entries of the same probe run move up, so
  *   lookups never stop early at a hole)
  */
 static void
-hold_delete(struct qf_stripe *st, size_t i)
+hold_unlink(struct qf_stripe *st, size_t i)
 {
     size_t j = i, k;
 
-    held_add(st, -st->holds[i].daily_units, -1);
     for (;;) {
         st->holds[i].hash = 0;
         for (;;) {
@@ -449,9 +537,25 @@ hold_delete(struct qf_stripe *st, size_t i)
     }
 }
 
+/*
+ * hold_delete - delete the hold in slot i: its units, then the hold,
+ *   then its directory count (a crash in between leaves the count too
+ *   high, which stripe_repair corrects, never a hold without a count)
+ */
+static void
+hold_delete(struct qf_region *r, struct qf_stripe *st, size_t i)
+{
+    uint64_t h = st->holds[i].hash;
+
+    held_add(st, -st->holds[i].daily_units, -1);
+    hold_unlink(st, i);
+    dir_add(r, st, h, -1);
+}
+
 /* expire_holds - release a stripe's holds older than the timeout */
 static void
-expire_holds(struct qf *f, struct qf_stripe *st, int64_t now)
+expire_holds(struct qf *f, struct qf_region *r, struct qf_stripe *st,
+             int64_t now)
 {
     int64_t timeout = f->q.reservation_timeout_ms;
     int64_t next = INT64_MAX;
@@ -466,7 +570,7 @@ expire_holds(struct qf *f, struct qf_stripe *st, int64_t now)
             /* Daily units go back; rate tokens do not (their second is
              * long past). A delete may move a later entry into i: look
              * at i again. */
-            hold_delete(st, i);
+            hold_delete(r, st, i);
             continue;
         }
         if (hd->hash != 0 && hd->created_ms + timeout < next)
@@ -800,24 +904,36 @@ region_repair(struct qf_region *r)
     sync_update(r, sync);
 }
 
-/* stripe_repair - rebuild a stripe's hash table and sums after a dead
- *   lock owner */
+/*
+ * stripe_repair - rebuild a stripe's hash table, sums and directory
+ *   counts after a dead lock owner. A hold whose directory entry names
+ *   another stripe is dropped (as if released): its id may have a hold
+ *   there. Entries naming this stripe get the count of its holds (a
+ *   claim or a delete cut short leaves them one off).
+ */
 static void
-stripe_repair(struct qf_stripe *st)
+stripe_repair(struct qf_region *r, struct qf_stripe *st)
 {
     static struct qf_hold keep[QF_STRIPE_SLOTS];
+    static uint32_t cnt[QF_DIR];
     static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
+    int me = (int)(st - r->stripes);
     size_t i, n = 0;
     int64_t held = 0, count = 0;
 
     pthread_mutex_lock(&keep_lock);
+    memset(cnt, 0, sizeof(cnt));
     for (i = 0; i < QF_STRIPE_SLOTS; i++) {
         struct qf_hold *hd = &st->holds[i];
+        uint32_t w;
 
         hd->txn[SG_QUOTA_TXN_MAX] = '\0';
         if (hd->hash != 0 && hd->txn[0] != '\0'
-            && hd->hash == txn_hash(hd->txn) && n < QF_STRIPE_HOLDS)
-            keep[n++] = *hd;
+            && hd->hash == txn_hash(hd->txn) && n < QF_STRIPE_HOLDS) {
+            w = atomic_load(dir_of(r, hd->hash));
+            if (DIR_COUNT(w) == 0 || DIR_STRIPE(w) == me)
+                keep[n++] = *hd;
+        }
         hd->hash = 0;
     }
     for (i = 0; i < n; i++) {
@@ -830,6 +946,19 @@ stripe_repair(struct qf_stripe *st)
         st->holds[s] = keep[i];
         held += keep[i].daily_units;
         count++;
+        cnt[dir_of(r, keep[i].hash) - r->dir]++;
+    }
+    for (i = 0; i < QF_DIR; i++) {
+        uint32_t w = atomic_load(&r->dir[i]);
+
+        /* Entries of other stripes are left alone; a free entry with
+         * holds here is claimed (a claim comes before its hold, so
+         * that is a hold the entry lost, never another stripe's). */
+        while ((DIR_COUNT(w) == 0 ? cnt[i] != 0
+                : DIR_STRIPE(w) == me && DIR_COUNT(w) != cnt[i])
+               && !atomic_compare_exchange_weak(&r->dir[i], &w,
+                                                DIR_MAKE(me, cnt[i])))
+            ;
     }
     pthread_mutex_unlock(&keep_lock);
     atomic_store_explicit(&st->held, HELD_MAKE(held, count),
@@ -846,7 +975,7 @@ lock_robust(struct qf *f, pthread_mutex_t *m, struct qf_region *r,
 
     if (rc == EOWNERDEAD) {
         if (st != NULL)
-            stripe_repair(st);
+            stripe_repair(r, st);
         else
             region_repair(r);
         if (pthread_mutex_consistent(m) != 0) {
@@ -871,11 +1000,11 @@ lock_slot(struct qf *f, struct qf_region *r)
     return lock_robust(f, &r->lock, r, NULL);
 }
 
-/* lock_stripe - lock a hold stripe */
+/* lock_stripe - lock a hold stripe of r */
 static SG_STATUS
-lock_stripe(struct qf *f, struct qf_stripe *st)
+lock_stripe(struct qf *f, struct qf_region *r, struct qf_stripe *st)
 {
-    return lock_robust(f, &st->lock, NULL, st);
+    return lock_robust(f, &st->lock, r, st);
 }
 
 /* find_region - the slot of a region; with create, allocate it */
@@ -955,12 +1084,14 @@ admit_once(struct qf_region *r, const struct sg_quota_limits *lim,
     return SG_QUOTA_OK;
 }
 
+static SG_STATUS sweep(struct qf *f, struct qf_region *r, int64_t now);
+
 /*
  * admit - the exact check: a refusal is final only once the unspent
  *   units of every lease are back (region locked and prepared)
  */
 static enum sg_quota_deny
-admit(struct qf_region *r, const struct sg_quota_limits *lim,
+admit(struct qf *f, struct qf_region *r, const struct sg_quota_limits *lim,
       long long rate_units, long long daily_units, int64_t now)
 {
     enum sg_quota_deny d = admit_once(r, lim, rate_units, daily_units, now);
@@ -969,6 +1100,9 @@ admit(struct qf_region *r, const struct sg_quota_limits *lim,
         return d;
     leases_reclaim(r, now, 1);
     refill(r, lim, now);
+    /* Expired holds too: a stripe no thread calls home is swept by no
+     * one else. A lock error leaves them counted (a 454, no excess). */
+    (void)sweep(f, r, now);
     return admit_once(r, lim, rate_units, daily_units, now);
 }
 
@@ -1001,16 +1135,16 @@ struct qf_undo {
 };
 
 static SG_STATUS
-hold_add(struct qf *f, struct qf_stripe *st, uint64_t h, const char *txn,
-         const char *region, long long rate_units, long long daily_units,
-         int64_t now, struct qf_undo *undo)
+hold_add(struct qf *f, struct qf_region *r, struct qf_stripe *st,
+         uint64_t h, const char *txn, const char *region,
+         long long rate_units, long long daily_units, int64_t now,
+         int *claimed, struct qf_undo *undo)
 {
     struct qf_hold *hd;
     long s;
 
-    if (nholds(st) >= QF_STRIPE_HOLDS)
-        st->next_expiry_ms = 0;         /* full: sweep now */
-    expire_holds(f, st, now);
+    /* Expired holds went in lock_hold_stripe: expiring here could free
+     * h's directory entry behind the caller's back. */
     undo->next_expiry_ms = st->next_expiry_ms;
     undo->fresh = 0;
     if ((s = hold_find(st, h, txn)) < 0) {
@@ -1021,6 +1155,12 @@ hold_add(struct qf *f, struct qf_stripe *st, uint64_t h, const char *txn,
                                QF_STRIPE_HOLDS, region);
             return SG_ERR_FULL;
         }
+        /* The count first, then the hold (hold_delete); a claim has
+         * counted it already. */
+        if (*claimed)
+            *claimed = 0;
+        else
+            dir_add(r, st, h, 1);
         hd = &st->holds[s];
         memset(hd, 0, sizeof(*hd));
         hd->hash = h;
@@ -1049,7 +1189,8 @@ hold_add(struct qf *f, struct qf_stripe *st, uint64_t h, const char *txn,
 
 /* hold_undo - take back what hold_add did (stripe still locked) */
 static void
-hold_undo(struct qf_stripe *st, const struct qf_undo *undo)
+hold_undo(struct qf_region *r, struct qf_stripe *st,
+          const struct qf_undo *undo)
 {
     struct qf_hold *hd = &st->holds[undo->slot];
 
@@ -1057,9 +1198,95 @@ hold_undo(struct qf_stripe *st, const struct qf_undo *undo)
     *hd = undo->before;
     if (undo->fresh) {
         /* hold_delete subtracts the (now zero) units once more. */
-        hold_delete(st, (size_t)undo->slot);
+        hold_delete(r, st, (size_t)undo->slot);
     }
     st->next_expiry_ms = undo->next_expiry_ms;
+}
+
+/* dir_clear - free the directory entries of st (st locked, emptied) */
+static void
+dir_clear(struct qf_region *r, struct qf_stripe *st)
+{
+    size_t i;
+
+    for (i = 0; i < QF_DIR; i++) {
+        uint32_t w = atomic_load_explicit(&r->dir[i], memory_order_relaxed);
+
+        if (DIR_COUNT(w) != 0 && &r->stripes[DIR_STRIPE(w)] == st)
+            atomic_store_explicit(&r->dir[i], 0, memory_order_release);
+    }
+}
+
+/*
+ * lock_hold_stripe - lock the stripe where the hold of hash h is, or
+ *   with create where it is to be made (the file comment's directory
+ *   protocol); *out NULL (nothing locked) when there is no hold and
+ *   create is 0. On return with *out set, the entry of h names *out
+ *   with a count that is not 0, and stays so while *out is locked: every
+ *   hold of an id with h's entry is in *out. *claimed (create only):
+ *   the entry was free and this call claimed it (count 1 in advance for
+ *   the hold it is about to make: hold_add takes the claim over; if no
+ *   hold was made, give it back with dir_add -1 before unlocking).
+ */
+static SG_STATUS
+lock_hold_stripe(struct qf *f, struct qf_region *r, uint64_t h,
+                 int create, int64_t now, struct qf_stripe **out,
+                 int *claimed)
+{
+    _Atomic uint32_t *d = dir_of(r, h);
+    unsigned home = home_of(f), n = 0;
+    struct qf_stripe *st;
+    uint32_t w;
+    SG_STATUS s;
+
+    *out = NULL;
+    *claimed = 0;
+    for (;;) {
+        w = atomic_load_explicit(d, memory_order_acquire);
+        if (DIR_COUNT(w) != 0)
+            st = &r->stripes[DIR_STRIPE(w)];
+        else if (create)
+            st = &r->stripes[(home + n) % QF_STRIPES];
+        else
+            return SG_OK;       /* no hold of h anywhere */
+        if ((s = lock_stripe(f, r, st)) != SG_OK)
+            return s;
+        if (create && nholds(st) >= QF_STRIPE_HOLDS)
+            st->next_expiry_ms = 0;     /* full: sweep now */
+        expire_holds(f, r, st, now);
+        /* Re-check under the lock: the entry may have changed since. */
+        w = atomic_load_explicit(d, memory_order_acquire);
+        if (DIR_COUNT(w) != 0) {
+            if (&r->stripes[DIR_STRIPE(w)] == st) {
+                *out = st;
+                return SG_OK;
+            }
+        } else if (!create) {
+            pthread_mutex_unlock(&st->lock);
+            return SG_OK;
+        } else {
+            /* Free: no hold of h anywhere. Claim it for this stripe,
+             * or for the next one when this one is fuller than
+             * QF_STRIPE_SOFT (first round), full (second round): the
+             * stripes fill evenly, so ids whose entry names a stripe
+             * (all their holds go there) find room up to near the
+             * total. A claim that fails (another stripe's lock holder
+             * claimed it first) starts over. */
+            if (nholds(st) < (n < QF_STRIPES ? QF_STRIPE_SOFT
+                              : QF_STRIPE_HOLDS)
+                || n + 1 >= 2 * QF_STRIPES) {
+                if (atomic_compare_exchange_strong_explicit(
+                        d, &w, DIR_MAKE(st - r->stripes, 1),
+                        memory_order_acq_rel, memory_order_acquire)) {
+                    *out = st;
+                    *claimed = 1;
+                    return SG_OK;
+                }
+            } else
+                n++;
+        }
+        pthread_mutex_unlock(&st->lock);
+    }
 }
 
 /*
@@ -1077,6 +1304,7 @@ reserve_leased(struct qf *f, struct qf_region *r, const char *region,
     struct qf_lease *l;
     uint64_t w, nw;
     SG_STATUS s;
+    int claimed;
 
     if (e == NULL || now < e->granted_ms
         || now - e->granted_ms >= QF_LEASE_MS)
@@ -1086,13 +1314,15 @@ reserve_leased(struct qf *f, struct qf_region *r, const char *region,
     if (LW_TAG(w) != e->tag || LW_DAILY(w) < daily_units
         || LW_RATE(w) < rate_units)
         return 0;
-    st = stripe_of(r, h);
-    if ((*stp = lock_stripe(f, st)) != SG_OK)
+    if ((*stp = lock_hold_stripe(f, r, h, 1, now, &st, &claimed))
+        != SG_OK)
         return -1;
     /* The hold first, then the lease: a reader never misses the units
      * (file comment). */
-    if ((s = hold_add(f, st, h, txn, region, rate_units, daily_units, now,
-                      &undo)) != SG_OK) {
+    if ((s = hold_add(f, r, st, h, txn, region, rate_units, daily_units,
+                      now, &claimed, &undo)) != SG_OK) {
+        if (claimed)
+            dir_add(r, st, h, -1);
         pthread_mutex_unlock(&st->lock);
         *stp = s;
         return -1;
@@ -1101,7 +1331,7 @@ reserve_leased(struct qf *f, struct qf_region *r, const char *region,
         if (LW_TAG(w) != e->tag || LW_DAILY(w) < daily_units
             || LW_RATE(w) < rate_units) {
             /* Taken back meanwhile. */
-            hold_undo(st, &undo);
+            hold_undo(r, st, &undo);
             pthread_mutex_unlock(&st->lock);
             return 0;
         }
@@ -1128,7 +1358,7 @@ qf_reserve(SG_QUOTA *q, const char *region,
     struct qf_undo undo;
     uint64_t h = txn_hash(txn);
     SG_STATUS s = SG_OK;
-    int rc, tries;
+    int rc, tries, claimed;
 
     if ((s = find_region(f, region, 1, &r)) != SG_OK)
         return s;
@@ -1150,12 +1380,14 @@ qf_reserve(SG_QUOTA *q, const char *region,
         break;
     }
     /* The exact path, under the region lock. */
-    if ((*deny = admit(r, lim, rate_units, daily_units, now))
+    if ((*deny = admit(f, r, lim, rate_units, daily_units, now))
         == SG_QUOTA_OK) {
-        st = stripe_of(r, h);
-        if ((s = lock_stripe(f, st)) == SG_OK) {
-            s = hold_add(f, st, h, txn, region, rate_units, daily_units,
-                         now, &undo);
+        if ((s = lock_hold_stripe(f, r, h, 1, now, &st, &claimed))
+            == SG_OK) {
+            s = hold_add(f, r, st, h, txn, region, rate_units,
+                         daily_units, now, &claimed, &undo);
+            if (claimed)
+                dir_add(r, st, h, -1);
             pthread_mutex_unlock(&st->lock);
         }
         if (s == SG_OK) {
@@ -1220,27 +1452,34 @@ tokens_back(struct qf *f, struct qf_region *r, int64_t units, int64_t now)
  *   bucket moves them to the ring first (region lock, then stripe)
  */
 static SG_STATUS
-lock_stripe_for_commit(struct qf *f, struct qf_region *r,
-                       struct qf_stripe *st, int64_t b)
+lock_stripe_for_commit(struct qf *f, struct qf_region *r, uint64_t h,
+                       int64_t b, int64_t now, struct qf_stripe **out)
 {
+    struct qf_stripe *st;
     SG_STATUS s;
     uint64_t w;
+    int claimed;
 
-    if ((s = lock_stripe(f, st)) != SG_OK)
+    if ((s = lock_hold_stripe(f, r, h, 0, now, out, &claimed)) != SG_OK
+        || (st = *out) == NULL)
         return s;
     w = atomic_load_explicit(&st->pending, memory_order_relaxed);
     if (PEND_UNITS(w) == 0
         || (PEND_BUCKET(w) >= b && PEND_UNITS(w) < PEND_FLUSH_AT))
         return SG_OK;
     pthread_mutex_unlock(&st->lock);
+    *out = NULL;
     if ((s = lock_slot(f, r)) != SG_OK)
         return s;
-    if ((s = lock_stripe(f, st)) != SG_OK) {
+    if ((s = lock_stripe(f, r, st)) != SG_OK) {
         pthread_mutex_unlock(&r->lock);
         return s;
     }
     stripe_flush(r, st);
     pthread_mutex_unlock(&r->lock);
+    /* The hold is still in st unless it went meanwhile (a hold never
+     * moves between stripes): the caller looks for it there. */
+    *out = st;
     return SG_OK;
 }
 
@@ -1260,10 +1499,10 @@ qf_commit(SG_QUOTA *q, const char *region, const char *txn,
 
     if ((s = find_region(f, region, 0, &r)) != SG_OK)
         return s == SG_ERR_NOTFOUND ? SG_OK : s;
-    st = stripe_of(r, h);
-    if ((s = lock_stripe_for_commit(f, r, st, b)) != SG_OK)
+    if ((s = lock_stripe_for_commit(f, r, h, b, now, &st)) != SG_OK
+        || st == NULL)
         return s;
-    expire_holds(f, st, now);
+    expire_holds(f, r, st, now);
     if ((i = hold_find(st, h, txn)) >= 0) {
         hd = st->holds[i];
         d = daily_units < 0 || daily_units > hd.daily_units
@@ -1282,7 +1521,7 @@ qf_commit(SG_QUOTA *q, const char *region, const char *txn,
                                   PEND_MAKE(pb, PEND_UNITS(w) + d),
                                   memory_order_release);
         }
-        hold_delete(st, (size_t)i);
+        hold_delete(r, st, (size_t)i);
         back = give_back(&hd, hd.rate_units - rt, now);
     }
     pthread_mutex_unlock(&st->lock);
@@ -1302,16 +1541,16 @@ qf_release(SG_QUOTA *q, const char *region, const char *txn,
     int64_t back = 0;
     long i;
     SG_STATUS s;
+    int claimed;
 
     if ((s = find_region(f, region, 0, &r)) != SG_OK)
         return s == SG_ERR_NOTFOUND ? SG_OK : s;
-    st = stripe_of(r, h);
-    if ((s = lock_stripe(f, st)) != SG_OK)
+    if ((s = lock_hold_stripe(f, r, h, 0, now, &st, &claimed)) != SG_OK
+        || st == NULL)
         return s;
-    expire_holds(f, st, now);
     if ((i = hold_find(st, h, txn)) >= 0) {
         hd = st->holds[i];
-        hold_delete(st, (size_t)i);
+        hold_delete(r, st, (size_t)i);
         back = give_back(&hd, hd.rate_units, now);
     }
     pthread_mutex_unlock(&st->lock);
@@ -1333,9 +1572,9 @@ sweep(struct qf *f, struct qf_region *r, int64_t now)
 
         if (now < st->next_expiry_ms)
             continue;
-        if ((s = lock_stripe(f, st)) != SG_OK)
+        if ((s = lock_stripe(f, r, st)) != SG_OK)
             return s;
-        expire_holds(f, st, now);
+        expire_holds(f, r, st, now);
         pthread_mutex_unlock(&st->lock);
     }
     return SG_OK;
@@ -1359,7 +1598,7 @@ qf_peek(SG_QUOTA *q, const char *region, const struct sg_quota_limits *lim,
      * consumes nothing. */
     prepare(r, lim, now);
     if ((s = sweep(f, r, now)) == SG_OK)
-        *deny = admit(r, lim, rate_units, daily_units, now);
+        *deny = admit(f, r, lim, rate_units, daily_units, now);
     pthread_mutex_unlock(&r->lock);
     return s;
 }
@@ -1432,9 +1671,10 @@ qf_reset(SG_QUOTA *q, const char *region)
     for (i = 0; i < QF_STRIPES && s == SG_OK; i++) {
         struct qf_stripe *st = &r->stripes[i];
 
-        if ((s = lock_stripe(f, st)) != SG_OK)
+        if ((s = lock_stripe(f, r, st)) != SG_OK)
             break;
         memset(st->holds, 0, sizeof(st->holds));
+        dir_clear(r, st);
         st->next_expiry_ms = INT64_MAX;
         atomic_store(&st->held, 0);
         atomic_store(&st->pending, 0);
@@ -1506,16 +1746,22 @@ migrate_region(struct qf_region *r, const struct qf1_region *o)
         struct qf1_hold o1 = o->holds[i];
         struct qf_hold *hd;
         struct qf_stripe *st;
+        uint32_t w;
         long s;
 
         o1.txn[SG_QUOTA_TXN_MAX] = '\0';
         if (o1.hash == 0 || o1.hash != txn_hash(o1.txn))
             continue;
-        st = stripe_of(r, o1.hash);
+        /* The stripe of the entry when it has holds already, else
+         * spread by the hash (no thread is at home yet). */
+        w = atomic_load(dir_of(r, o1.hash));
+        st = DIR_COUNT(w) != 0 ? &r->stripes[DIR_STRIPE(w)]
+             : stripe_of(r, o1.hash);
         if (nholds(st) >= QF_STRIPE_HOLDS
             || hold_find(st, o1.hash, o1.txn) >= 0
             || (s = hold_insert_slot(st, o1.hash)) < 0)
             continue;           /* dropped: as if released */
+        dir_add(r, st, o1.hash, 1);
         hd = &st->holds[s];
         hd->hash = o1.hash;
         hd->rate_units = o1.rate_units;

@@ -572,6 +572,175 @@ START_TEST(test_many_holds)
 END_TEST
 
 /*
+ * Holds and threads. A thread's new holds go to its home stripe, so the
+ * tests below do their reserves and commits from different threads
+ * (each new thread gets another home, file comment of quota_file.c).
+ * Check's asserts are for the main thread: the helpers only record.
+ */
+struct hold_job {
+    const struct sg_quota_limits *l;
+    const char *txn;
+    long long units;
+    long long now;
+    int rounds;                 /* dup: transactions "dup<i>" */
+    pthread_barrier_t *bar;     /* dup: both reserve each one at once */
+    SG_STATUS st;               /* first status other than OK */
+    enum sg_quota_deny deny;    /* first refusal */
+};
+
+/* hold_reserve_thread - reserve job->txn once */
+static void *
+hold_reserve_thread(void *arg)
+{
+    struct hold_job *j = arg;
+
+    j->st = sg_quota_reserve(q, R, j->l, j->txn, j->units, j->units,
+                             j->now, &j->deny);
+    return NULL;
+}
+
+/* hold_dup_thread - reserve "dup<i>" for each round, in step with the
+ *   other thread */
+static void *
+hold_dup_thread(void *arg)
+{
+    struct hold_job *j = arg;
+    enum sg_quota_deny d;
+    char txn[32];
+    SG_STATUS st;
+    int i;
+
+    for (i = 0; i < j->rounds; i++) {
+        snprintf(txn, sizeof(txn), "dup%d", i);
+        pthread_barrier_wait(j->bar);
+        st = sg_quota_reserve(q, R, j->l, txn, 1, 1, j->now, &d);
+        if (st != SG_OK && j->st == SG_OK)
+            j->st = st;
+        if (d != SG_QUOTA_OK && j->deny == SG_QUOTA_OK)
+            j->deny = d;
+    }
+    return NULL;
+}
+
+/* run_reserve - reserve txn from a new thread; the status */
+static SG_STATUS
+run_reserve(const struct sg_quota_limits *l, const char *txn,
+            long long units, long long now, enum sg_quota_deny *deny)
+{
+    struct hold_job j;
+    pthread_t tid;
+
+    memset(&j, 0, sizeof(j));
+    j.l = l;
+    j.txn = txn;
+    j.units = units;
+    j.now = now;
+    ck_assert_int_eq(pthread_create(&tid, NULL, hold_reserve_thread, &j), 0);
+    ck_assert_int_eq(pthread_join(tid, NULL), 0);
+    *deny = j.deny;
+    return j.st;
+}
+
+/*
+ * One transaction id, one hold: two threads (two homes) reserve the same
+ * ids at the same instant, 1,000 times, with leases (rate and daily
+ * room) and without (a daily quota with no room to lease). One commit of
+ * each id must then take everything held: a second hold of an id would
+ * stay reserved.
+ */
+START_TEST(test_same_txn_two_threads)
+{
+    struct sg_quota_limits l = _i == 0 ? lim(1e7, 1e7, -1, 0, 0)
+                                       : lim(1e7, 1e7, 2000, 0, 0);
+    pthread_barrier_t bar;
+    struct hold_job j[2];
+    pthread_t tid[2];
+    char txn[32];
+    int i, t, rounds = 1000;
+
+    ck_assert_int_eq(pthread_barrier_init(&bar, NULL, 2), 0);
+    for (t = 0; t < 2; t++) {
+        memset(&j[t], 0, sizeof(j[t]));
+        j[t].l = &l;
+        j[t].now = T0;
+        j[t].rounds = rounds;
+        j[t].bar = &bar;
+        ck_assert_int_eq(pthread_create(&tid[t], NULL, hold_dup_thread,
+                                        &j[t]), 0);
+    }
+    for (t = 0; t < 2; t++) {
+        ck_assert_int_eq(pthread_join(tid[t], NULL), 0);
+        ck_assert_msg(j[t].st == SG_OK, "thread %d: %s (%s)", t,
+                      sg_strerror(j[t].st), sg_quota_error(q));
+        WANT_DENY(j[t].deny, SG_QUOTA_OK);
+    }
+    pthread_barrier_destroy(&bar);
+    WANT_NUM(usage(&l, T0).reserved, 2 * rounds);
+    for (i = 0; i < rounds; i++) {
+        snprintf(txn, sizeof(txn), "dup%d", i);
+        commit(txn, T0);
+    }
+    WANT_NUM(usage(&l, T0).reserved, 0);
+    WANT_NUM(usage(&l, T0).sent_24h, 2 * rounds);
+}
+END_TEST
+
+/*
+ * Commit and release from another thread than the reserver's find the
+ * hold (in the reserver's home stripe); so does a reserve under the
+ * same id from a third thread (it adds to that hold).
+ */
+START_TEST(test_commit_other_thread)
+{
+    struct sg_quota_limits l = lim(1e6, 1e6, -1, 0, 0);
+    enum sg_quota_deny d;
+    char txn[32];
+    int i;
+
+    for (i = 0; i < 6; i++) {
+        snprintf(txn, sizeof(txn), "other%d", i);
+        ck_assert_int_eq(run_reserve(&l, txn, 3, T0, &d), SG_OK);
+        WANT_DENY(d, SG_QUOTA_OK);
+    }
+    /* A third thread adds 2 units to other0's hold. */
+    ck_assert_int_eq(run_reserve(&l, "other0", 2, T0, &d), SG_OK);
+    WANT_NUM(usage(&l, T0).reserved, 20);
+    for (i = 0; i < 6; i++) {
+        snprintf(txn, sizeof(txn), "other%d", i);
+        if (i % 2 == 0)
+            commit(txn, T0);
+        else
+            ck_assert_int_eq(sg_quota_release(q, R, txn, T0), SG_OK);
+    }
+    WANT_NUM(usage(&l, T0).reserved, 0);
+    /* other0 (5 units), other2 and other4 (3 each) committed. */
+    WANT_NUM(usage(&l, T0).sent_24h, 11);
+}
+END_TEST
+
+/*
+ * A hold in another thread's stripe expires for a reserve of this one:
+ * the thread that made it is gone (as a killed process's), nobody peeks
+ * or asks for usage, and the quota is spent by it until its timeout.
+ */
+START_TEST(test_expire_other_stripe)
+{
+    struct sg_quota_limits l = lim(1000, 1000, 10, 0, 0);
+    enum sg_quota_deny d;
+
+    ck_assert_int_eq(run_reserve(&l, "gone", 10, T0, &d), SG_OK);
+    WANT_DENY(d, SG_QUOTA_OK);
+    WANT_DENY(reserve(&l, "mine", 4, 4, T0 + 59 * SEC), SG_QUOTA_DAILY);
+    /* 60 s later the hold has expired: all 10 units are free again. */
+    WANT_DENY(reserve(&l, "mine", 10, 10, T0 + 60 * SEC), SG_QUOTA_OK);
+    commit("gone", T0 + 60 * SEC);       /* nothing left to commit */
+    commit("mine", T0 + 60 * SEC);
+    WANT_NUM(usage(&l, T0 + 60 * SEC).sent_24h, 10);
+    WANT_NUM(usage(&l, T0 + 60 * SEC).reserved, 0);
+}
+END_TEST
+
+/*
  * Leases near the limit: with room, one reserve takes a lease of 128
  * units (their tokens leave the bucket at once); another handle (a
  * thread of its own) asking for everything left is admitted because
@@ -867,6 +1036,9 @@ sg_quota_suite(void)
     tcase_add_loop_test(tc, test_args, 0, ROWS(arg_rows));
     tcase_add_test(tc, test_bad_limits);
     tcase_add_test(tc, test_many_holds);
+    tcase_add_loop_test(tc, test_same_txn_two_threads, 0, 2);
+    tcase_add_test(tc, test_commit_other_thread);
+    tcase_add_test(tc, test_expire_other_stripe);
     tcase_add_test(tc, test_lease_near_limit);
     tcase_add_test(tc, test_lease_to_limit);
     tcase_add_test(tc, test_lease_close);
