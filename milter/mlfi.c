@@ -552,6 +552,34 @@ keep_rcpt(struct mlfi_conn *c, const char *path)
 }
 
 /*
+ * owner_policy - the identity owner's sending authorization policies
+ *   (R8) for a SASL user or client that the delegations file's
+ *   principal lines map to another account: every accepted recipient,
+ *   the envelope sender, From: and Return-Path: (sg_decide_owner_policy).
+ *   Called inside the EOH snapshot, with the recipients kept at RCPT.
+ */
+static SG_STATUS
+owner_policy(struct mlfi_conn *c, const struct mlfi_hdrs *h,
+             struct sg_verdict *v)
+{
+    struct sg_owner_ctx oc;
+
+    memset(&oc, 0, sizeof(oc));
+    oc.dl = c->cfg->deleg;
+    oc.sasl_user = c->msg.sasl_user;
+    oc.client_addr = strcmp(c->addr, "unknown") != 0 ? c->addr : NULL;
+    if (sg_decide_owner_principal(c->cfg->conf, &oc) == NULL)
+        return SG_OK;
+    oc.sender = c->msg.env_from;
+    oc.hdr_from = h->from;
+    oc.hdr_return_path = h->return_path;
+    oc.rcpts = (const char *const *)c->msg.rcpts;
+    oc.nrcpt = c->msg.nrcpts;
+    return sg_decide_owner_policy(c->cfg->conf, c->snap, c->msg.region, &oc,
+                                  v);
+}
+
+/*
  * recheck_sandbox - R3 for the recipients accepted at RCPT, once the
  *   headers have shown that the message uses a delegated identity
  *   whose owner is in the sandbox (e.g. a From:-only delegation: at
@@ -869,6 +897,8 @@ mlfi_eoh(SMFICTX *ctx)
         if (st == SG_OK && v.action == SG_ACCEPT
             && c->msg.use.owner_sandbox && !rcpt_sandbox)
             st = recheck_sandbox(c, &v);
+        if (st == SG_OK && v.action == SG_ACCEPT && c->cfg->deleg != NULL)
+            st = owner_policy(c, h, &v);
         sg_snap_end(c->snap);
         if (st != SG_OK)
             return internal_error(ctx, c, "END-OF-HEADERS", st,
