@@ -825,6 +825,15 @@ check_delegations(struct lint *l)
                 "identity's region", "delegated identity %s is in %s, which "
                 "is not in the state", e->arn, e->id.region);
     }
+    /* Principal lines map senders for identity-owner policies, which
+     * are evaluated only with the owner's account id. */
+    if (sg_deleg_nprincipals(dl) > 0 && l->conf != NULL
+        && l->conf->aws_account_id[0] == '\0')
+        finding(l, SG_LINT_WARNING, "R8", "", "", path, "set "
+                "aws_account_id to the 12-digit id of the account that owns "
+                "the identities", "%zu principal line(s), but aws_account_id "
+                "is not set: identity policies are not evaluated in live "
+                "decisions", sg_deleg_nprincipals(dl));
     sg_deleg_free(dl);
 }
 

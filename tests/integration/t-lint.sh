@@ -56,6 +56,7 @@ state_dir = $sg_tmp/good
 default_region = us-east-1
 milter_default_config_set = transactional
 delegations = $sg_tmp/delegations-good
+aws_account_id = 111122223333
 END
 
 sg_case "import the seeded snapshots"
@@ -85,6 +86,7 @@ assert_out_has "error R7 us-east-1 example.com -: feedback forwarding is disable
 assert_out_has "warning R8 us-east-1 example.com policy odd: statement 0: unknown condition operator StringSortOf"
 assert_out_has "warning R8 us-east-1 example.com policy wrong: statement 0: Resource does not name arn:aws:ses:us-east-1:111122223333:identity/example.com"
 assert_out_has "warning R8 ap-south-1 far.example $sg_tmp/delegations:2: delegated identity"
+assert_out_has "warning R8 - - $sg_tmp/delegations: 1 principal line(s), but aws_account_id is not set: identity policies are not evaluated in live decisions"
 assert_out_has "error R10 us-east-1 receipt rule store arn:aws:sns:eu-west-1:111122223333:inbound"
 assert_out_has "error R10 us-east-1 receipt rule store arn:aws:lambda:us-west-2:111122223333:function:sort"
 assert_out_has "error R10 us-east-1 receipt rule store arn:aws:kms:eu-west-1:111122223333:key/abc"
@@ -94,7 +96,7 @@ assert_out_has "warning R1 af-south-1 - email-smtp.af-south-1.amazonaws.com: af-
 assert_out_has "error R11 us-east-1 - transactional: milter_default_config_set names transactional, which does not exist in us-east-1"
 assert_out_has "warning R9 us-east-1 - $sg_tmp/sasl_passwd:1: legacy (pre-2019) SMTP password"
 assert_no_line "warning R9 eu-west-1 - $sg_tmp/sasl_passwd:2: legacy (pre-2019) SMTP password for [email-smtp.eu-west-1.amazonaws.com]:587: legacy credentials should be replaced; fix: derive a per-region password from the IAM secret (sesgatectl smtp-password) and replace it"
-assert_line "# 15 error(s), 20 warning(s), 1 info"
+assert_line "# 15 error(s), 21 warning(s), 1 info"
 
 sg_case "lint --no-dns skips the DNS findings"
 sg_run "$ctl" -c "$bad" lint --no-dns
