@@ -1307,13 +1307,13 @@ sg_decide_owner_policy(const SG_CONF *conf, SG_SNAP *snap,
     struct sg_authz_req req;
     struct sg_authz_result *res = NULL;
     struct sg_addr env, rp, *from = NULL, *rcpt = NULL, *rpa = NULL;
-    struct owner_addr oa;
+    struct owner_addr list[OWNER_IDENT_MAX];
     const char **rcpts = NULL;
     const char *principal;
     char (*seen)[SG_ADDR_MAX + 1] = NULL;
     char display[SG_DISPLAY_MAX + 1], arn[SG_AUTHZ_ARN_MAX];
     char last[SG_VERDICT_WHY_MAX / 2];
-    size_t nfrom = 0, nseen = 0, nrcpt = 0, i, nevaluated = 0;
+    size_t nfrom = 0, nseen = 0, nrcpt = 0, i, nevaluated = 0, nlist;
     int env_ok = 0, rp_ok = 0, is_null = 0, evaluated = 0;
     SG_STATUS st = SG_OK;
 
@@ -1399,38 +1399,25 @@ sg_decide_owner_policy(const SG_CONF *conf, SG_SNAP *snap,
     req.from_display = display;
     req.feedback_address = rp_ok ? rp.addr : env_ok ? env.addr : NULL;
 
-    last[0] = '\0';
     /* SES's order: Source, From, Return-Path. */
+    nlist = 0;
     if (env_ok) {
-        oa.what = "envelope sender";
-        oa.a = &env;
-        if ((st = owner_one(conf, snap, region, &oa, &req, seen, &nseen,
-                            res, arn, sizeof(arn), &evaluated, v)) != SG_OK
-            || v->action != SG_ACCEPT)
-            goto out;
-        if (evaluated) {
-            nevaluated++;
-            snprintf(last, sizeof(last), "%s", res->why);
-        }
+        list[nlist].what = "envelope sender";
+        list[nlist++].a = &env;
     }
     for (i = 0; i < nfrom; i++) {
-        oa.what = "From:";
-        oa.a = &from[i];
-        if ((st = owner_one(conf, snap, region, &oa, &req, seen, &nseen,
-                            res, arn, sizeof(arn), &evaluated, v)) != SG_OK
-            || v->action != SG_ACCEPT)
-            goto out;
-        if (evaluated) {
-            nevaluated++;
-            snprintf(last, sizeof(last), "%s", res->why);
-        }
+        list[nlist].what = "From:";
+        list[nlist++].a = &from[i];
     }
     if (rp_ok) {
-        oa.what = "Return-Path:";
-        oa.a = &rp;
-        if ((st = owner_one(conf, snap, region, &oa, &req, seen, &nseen,
-                            res, arn, sizeof(arn), &evaluated, v)) != SG_OK
-            || v->action != SG_ACCEPT)
+        list[nlist].what = "Return-Path:";
+        list[nlist++].a = &rp;
+    }
+    last[0] = '\0';
+    for (i = 0; i < nlist; i++) {
+        if ((st = owner_one(conf, snap, region, &list[i], &req, seen,
+                            &nseen, res, arn, sizeof(arn), &evaluated, v))
+            != SG_OK || v->action != SG_ACCEPT)
             goto out;
         if (evaluated) {
             nevaluated++;
