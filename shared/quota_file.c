@@ -42,7 +42,8 @@
  *     region before stripe, never the other way; never two stripes.
  *   - Home stripes. Each thread gets a home stripe at its first call
  *     (round robin from a counter in the file header, so the threads of
- *     all processes spread out) and makes its new holds there: two
+ *     all processes spread out; a child after fork takes a new one) and
+ *     makes its new holds there: two
  *     threads with new transaction ids touch no common cache line on a
  *     pair (choosing the stripe by the id's hash sent about every second
  *     pair to a stripe the other core had just written). A home stripe
@@ -366,6 +367,7 @@ static _Atomic uint64_t qf_serial_next;
 static _Thread_local struct qf_tls qf_tls[QF_TLS];
 static _Thread_local unsigned qf_tls_next;
 static _Thread_local unsigned qf_home;  /* home stripe + 1; 0: none */
+static pthread_once_t qf_home_once = PTHREAD_ONCE_INIT;
 
 /* region_at - the i-th region slot of the map */
 static struct qf_region *
@@ -456,6 +458,23 @@ dir_add(struct qf_region *r, struct qf_stripe *st, uint64_t h, int n)
     atomic_store_explicit(d, DIR_MAKE(st - r->stripes,
                                       DIR_COUNT(w) + n),
                           memory_order_release);
+}
+
+/*
+ * home_forked - in a child after fork: the thread there takes a new
+ *   home at its first call (it would share its parent's otherwise)
+ */
+static void
+home_forked(void)
+{
+    qf_home = 0;
+}
+
+/* home_once - register home_forked (once per process) */
+static void
+home_once(void)
+{
+    (void)pthread_atfork(NULL, NULL, home_forked);
 }
 
 /*
@@ -2019,6 +2038,7 @@ sg_quota_file_open(const SG_CONF *conf, char *err, size_t errlen)
         free(f);
         return NULL;
     }
+    (void)pthread_once(&qf_home_once, home_once);
     sg_quota_init(&f->q, &qf_ops, conf);
     f->serial = atomic_fetch_add(&qf_serial_next, 1) + 1;
     f->pid = (int64_t)getpid();
