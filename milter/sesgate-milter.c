@@ -8,9 +8,11 @@
  *
  * Start-up order (libmilter's rules, peers-and-protocols.md 5.4): load
  * and check the configuration and open the state store (errors on
- * stderr, exit 78), register the filter, open the socket with
- * smfi_opensocket while still root, set its mode and group, write the
- * pid file, drop to milter_user, go to the background unless -f, raise
+ * stderr, exit 78), refuse to go on as root (started as root with
+ * milter_user empty or naming a uid-0 user: exit 78), register the
+ * filter, open the socket with smfi_opensocket while still root, set
+ * its mode and group, write the pid file, drop to milter_user (and
+ * check that root cannot be regained), go to the background unless -f, raise
  * RLIMIT_NOFILE, set the stack size of the threads libmilter will
  * create, start the reload thread, then smfi_main.
  *
@@ -114,6 +116,27 @@ die(int status, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     exit(status);
+}
+
+/* drop_fail - drop_root's error: logged (stderr is gone after the
+ *   fork), the unix socket removed, exit 78 before serving anything */
+static const char *drop_sock_path;
+
+static void drop_fail(const char *fmt, ...) SG_PRINTFLIKE(1, 2);
+
+static void
+drop_fail(const char *fmt, ...)
+{
+    va_list ap;
+    char msg[512];
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sg_log(SG_LOG_ERR, "%s", msg);
+    if (drop_sock_path != NULL)
+        (void)unlink(drop_sock_path);
+    exit(SG_EXIT_CONFIG);
 }
 
 /* log_sink - the library's and the milter's lines: syslog(LOG_MAIL) */
@@ -306,7 +329,31 @@ set_socket_perms(const char *path, const SG_CONF *conf)
         die(SG_EXIT_CONFIG, "chown %s: %s", path, strerror(errno));
 }
 
-/* drop_root - become milter_user (only when started as root) */
+/*
+ * check_user - started as root: milter_user must name a user other
+ *   than root (issue 9: the milter refuses to keep running as root).
+ *   Checked before the socket is opened and before the fork, so that
+ *   the error reaches stderr and the exit status is 78.
+ */
+static void
+check_user(const SG_CONF *conf)
+{
+    struct passwd *pw;
+
+    if (geteuid() != 0)
+        return;
+    if (conf->milter_user[0] == '\0')
+        die(SG_EXIT_CONFIG, "started as root and milter_user is empty: "
+            "refusing to run as root (set milter_user)");
+    if ((pw = getpwnam(conf->milter_user)) == NULL)
+        die(SG_EXIT_CONFIG, "milter_user: no user '%s'", conf->milter_user);
+    if (pw->pw_uid == 0)
+        die(SG_EXIT_CONFIG, "milter_user '%s' is root (uid 0): refusing "
+            "to run as root", conf->milter_user);
+}
+
+/* drop_root - become milter_user (only when started as root); exit 78
+ *   when that fails or root could be regained */
 static void
 drop_root(const SG_CONF *conf)
 {
@@ -314,16 +361,18 @@ drop_root(const SG_CONF *conf)
 
     if (geteuid() != 0)
         return;
-    if (conf->milter_user[0] == '\0') {
-        sg_log(SG_LOG_WARNING, "running as root: set milter_user");
-        return;
-    }
     if ((pw = getpwnam(conf->milter_user)) == NULL)
-        die(SG_EXIT_CONFIG, "milter_user: no user '%s'", conf->milter_user);
+        drop_fail("milter_user: no user '%s'", conf->milter_user);
+    if (pw->pw_uid == 0)
+        drop_fail("milter_user '%s' is root (uid 0): refusing to run as "
+                  "root", conf->milter_user);
     if (initgroups(pw->pw_name, pw->pw_gid) != 0
         || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
-        die(SG_EXIT_CONFIG, "cannot become %s: %s", conf->milter_user,
-            strerror(errno));
+        drop_fail("milter_user: cannot become %s: %s", conf->milter_user,
+                  strerror(errno));
+    if (setuid(0) == 0 || geteuid() == 0)
+        drop_fail("milter_user: could regain root after becoming %s",
+                  conf->milter_user);
 }
 
 /* raise_nofile - one descriptor per connection: take the hard limit */
@@ -439,6 +488,7 @@ main(int argc, char **argv)
                                     sizeof(err)) != 0)
             die(SG_EXIT_CONFIG, "%s", err);
     }
+    check_user(conf);
     if (check_only) {
         printf("%s: configuration %s and state in %s: ok\n", MLFI_PROG,
                conf->path != NULL && conf->path[0] ? conf->path
@@ -463,6 +513,7 @@ main(int argc, char **argv)
         die(SG_EXIT_CONFIG, "cannot open socket '%s'", sock);
     if (path != NULL)
         set_socket_perms(path, conf);
+    drop_sock_path = path;
     if ((pid_file = strdup(conf->milter_pid_file)) == NULL)
         die(SG_EXIT_SOFTWARE, "out of memory");
     if (!foreground) {
