@@ -95,27 +95,9 @@ stop_daemon() {
 
 # ask LISTEN SENDER RCPT - one RCPT request; prints the action line
 ask() {
-    python3 - "$1" "$2" "$3" <<'PY'
-import socket, sys
-spec, sender, rcpt = sys.argv[1:4]
-if spec.startswith("inet:"):
-    host, port = spec[5:].rsplit(":", 1)
-    s = socket.create_connection((host, int(port)), timeout=10)
-else:
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(10)
-    s.connect(spec[5:])
-s.sendall(("request=smtpd_access_policy\nprotocol_state=RCPT\n"
-           "protocol_name=ESMTP\ninstance=1.%d\nsender=%s\nrecipient=%s\n"
-           "client_address=127.0.0.1\n\n" % (id(s), sender, rcpt)).encode())
-buf = b""
-while not buf.endswith(b"\n\n"):
-    d = s.recv(4096)
-    if not d:
-        break
-    buf += d
-print(buf.decode().split("\n")[0] if buf else "(closed)")
-PY
+    _a=${1#inet:}
+    printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\ninstance=1.%s\nsender=%s\nrecipient=%s\nclient_address=127.0.0.1\n\n' \
+        "$$.$(date +%s%N)" "$2" "$3" | sg_policy_send "${_a#unix:}"
 }
 
 # expect_action LISTEN SENDER RCPT WANT - the daemon's answer

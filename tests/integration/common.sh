@@ -24,6 +24,9 @@
 #                         says "listening on" (30 s), else prints LOG,
 #                         empties SG_DAEMON_PID and returns 1
 #   sg_daemon_stop PID    SIGTERM PID (if set), wait; its exit status
+#   sg_policy_send ADDR   the policy request(s) on stdin to ADDR
+#                         (HOST:PORT, or a unix socket path); prints the
+#                         answer's first line, "(closed)" if none
 #   sg_proc_rss PID       VmRSS of PID in kB (empty when it is gone)
 #   sg_proc_fds PID       open descriptors of PID
 #   sg_state_json FILE [SUPPRESSED]
@@ -139,6 +142,28 @@ sg_daemon_stop() {
     [ -n "${1:-}" ] || return 0
     kill -TERM "$1" 2>/dev/null
     wait "$1" 2>/dev/null
+}
+
+# sg_policy_send ADDR - send stdin to a policy daemon at HOST:PORT or a
+# unix socket path; print the first line of the answer
+sg_policy_send() {
+    timeout 15 python3 -c 'import socket, sys
+addr = sys.argv[1]
+if addr.startswith("/"):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(addr)
+else:
+    host, port = addr.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=10)
+s.sendall(sys.stdin.buffer.read())
+b = b""
+while not b.endswith(b"\n\n"):
+    d = s.recv(4096)
+    if not d:
+        break
+    b += d
+print(b.decode().split("\n")[0] if b else "(closed)")' "$1"
 }
 
 # sg_proc_rss PID - its VmRSS in kB; sg_proc_fds PID - its descriptors

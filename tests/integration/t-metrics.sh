@@ -106,17 +106,7 @@ sys.stdout.write(out.decode())' "$1" "$2" "${3:-$mport}"
 # policy SENDER RCPT [INSTANCE] - one RCPT request; the action on stdout
 policy() {
     printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nclient_address=192.0.2.1\nclient_name=client.test\nhelo_name=client.test\nsender=%s\nrecipient=%s\ninstance=%s\nrecipient_count=0\n\n' \
-        "$1" "$2" "${3:-i$$.$2}" |
-        timeout 5 python3 -c 'import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(sys.stdin.buffer.read())
-out = b""
-while not out.endswith(b"\n\n"):
-    b = s.recv(4096)
-    if not b:
-        break
-    out += b
-sys.stdout.write(out.decode())' "$pport"
+        "$1" "$2" "${3:-i$$.$2}" | sg_policy_send "127.0.0.1:$pport"
 }
 
 # scrape - GET /metrics into $sg_tmp/stdout (for the assertions)

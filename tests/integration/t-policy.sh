@@ -409,17 +409,7 @@ sys.exit(0 if s.recv(100) == b"" else 1)' "$port"; then
         # policy_ask SASL SENDER - the action line of a RCPT request
         policy_ask() {
             printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTPA\nclient_address=127.0.0.1\nclient_name=localhost\nhelo_name=client.test\nsasl_method=PLAIN\nsasl_username=%s\nsender=%s\nrecipient=s1@example.net\nrecipient_count=0\ninstance=%s\n\n' \
-                "$1" "$2" "$RANDOM.$1" |
-                timeout 5 python3 -c 'import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(sys.stdin.buffer.read())
-b = b""
-while not b.endswith(b"\n\n"):
-    d = s.recv(4096)
-    if not d:
-        break
-    b += d
-print(b.decode().split("\n")[0])' "$port"
+                "$1" "$2" "$RANDOM.$1" | sg_policy_send "127.0.0.1:$port"
         }
         # (the state store is back for these)
         mv "$D/state/state.mdb.away" "$D/state/state.mdb"
