@@ -2,7 +2,8 @@
 # run-one.sh - run one miltertest scenario t-NAME{.conf,.lua}
 #
 # Usage: run-one.sh NAME (from the t-NAME wrapper or t-milter.sh).
-# Imports state.json into a fresh state_dir, writes the scenario's
+# Imports state.json into a fresh state_dir (nobody's when run as
+# root: the scenarios' milter_user), writes the scenario's
 # .conf with @STATE_DIR@, @MAP@, @TMP@ and @DIR@ (this directory)
 # replaced, and runs
 # "miltertest -s t-NAME.lua" with SG_MILTER, SG_CONF and SG_SOCK in the
@@ -28,6 +29,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sesgate-mt.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 mkdir "$tmp/state"
+# As root the milter becomes milter_user (nobody, in every .conf; the
+# milter ignores it otherwise): the state directory is nobody's before
+# the import, so that the store files are handed to nobody.
+if [ "$(id -u)" = 0 ]; then
+    chown nobody "$tmp/state" || exit 99
+fi
 sed -e "s|@STATE_DIR@|$tmp/state|g" -e "s|@MAP@|$here/sender_region_map|g" \
     -e "s|@TMP@|$tmp|g" -e "s|@DIR@|$here|g" "$here/t-$name.conf" \
     > "$tmp/sesgate.conf"
