@@ -84,15 +84,20 @@ start_case() {
     pf_sink_reset
 }
 
-# The milter: its own state, inet socket.
+# The milter: its own state, inet socket. As root it runs as nobody
+# (milter_user; ignored otherwise): the state directory is nobody's
+# before the import, so that the store files are handed to nobody.
 mkdir "$tmp/state"
 chmod 755 "$tmp/state"
+if [ "$(id -u)" = 0 ]; then
+    chown nobody "$tmp/state" || exit 99
+fi
 MPORT=$(pf_free_port)
 cat > "$tmp/sesgate.conf" <<CF
 state_dir = $tmp/state
 default_region = us-east-1
 sender_region_map = $here/milter/sender_region_map
-milter_user =
+milter_user = nobody
 milter_socket_group =
 milter_default_config_set = us-east-1:transactional
 delegations = $tmp/delegations

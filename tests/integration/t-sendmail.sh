@@ -211,14 +211,19 @@ SINK_PID=$!
 wait_port "$SINKPORT" || { echo "FAIL: smtp-sink did not start"; exit 1; }
 
 # The milter: the miltertest scenarios' state, inet socket; a small
-# message_size_limit for the end-of-message case.
+# message_size_limit for the end-of-message case. As root it runs as
+# nobody (milter_user; ignored otherwise): the state directory is
+# nobody's before the import, so that the store files are handed to it.
 mkdir "$tmp/state"
+if [ "$(id -u)" = 0 ]; then
+    chown nobody "$tmp/state" || exit 99
+fi
 MPORT=$(free_port)
 cat >"$tmp/sesgate.conf" <<CF
 state_dir = $tmp/state
 default_region = us-east-1
 sender_region_map = $here/milter/sender_region_map
-milter_user =
+milter_user = nobody
 milter_socket_group =
 milter_default_config_set = eu-west-1:marketing
 message_size_limit = 20000
