@@ -6,8 +6,9 @@
 # root: the scenarios' milter_user), writes the scenario's
 # .conf with @STATE_DIR@, @MAP@, @TMP@ and @DIR@ (this directory)
 # replaced, and runs
-# "miltertest -s t-NAME.lua" with SG_MILTER, SG_CONF and SG_SOCK in the
-# environment; the script starts the milter itself (mt.startfilter).
+# "miltertest -s t-NAME.lua" with SG_MILTER, SG_CONF, SG_SOCK and
+# SG_LUALIB (lib.lua, the scenarios' shared prelude) in the
+# environment; the script starts the milter itself (sg.start()).
 # Every "-- expect-log: TEXT" line of the .lua must then appear in the
 # milter's log (its stderr, -f), and no "-- expect-no-log: TEXT" line.
 # Exit: 0 pass, 1 fail, 77 miltertest missing (1 under
@@ -45,7 +46,8 @@ fi
 SG_MILTER=$top_builddir/milter/sesgate-milter
 SG_CONF=$tmp/sesgate.conf
 SG_SOCK=unix:$tmp/milter.sock
-export SG_MILTER SG_CONF SG_SOCK
+SG_LUALIB=$here/lib.lua
+export SG_MILTER SG_CONF SG_SOCK SG_LUALIB
 (cd "$here" && miltertest -s "t-$name.lua") > "$tmp/mt.out" 2> "$tmp/mt.err"
 rc=$?
 sleep 0.2

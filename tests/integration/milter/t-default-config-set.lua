@@ -2,36 +2,11 @@
 -- message when the client gave none, and checked like one (R11)
 -- expect-log: Configuration set does not exist: nosuch in region EU-WEST-1
 
-local function check(ok, what)
-    if not ok then
-        error(what, 2)
-    end
-end
+-- the shared prelude: check, open, step, sg.start (lib.lua)
+local sg = dofile(os.getenv("SG_LUALIB") or "lib.lua")
+local check, open, step = sg.check, sg.open, sg.step
 
--- miltertest defines only some SMFIC_* names.
-local SMFIC_DATA = SMFIC_DATA or string.byte("T")
-
-local sock = os.getenv("SG_SOCK")
-mt.startfilter(os.getenv("SG_MILTER"), "-f", "-c", os.getenv("SG_CONF"),
-               "-p", sock)
-
--- open - a connection from client.example [192.0.2.1]
-local function open()
-    local conn = mt.connect(sock, 50, 0.1)
-    check(conn, "mt.connect() failed")
-    check(mt.conninfo(conn, "client.example", "192.0.2.1") == nil,
-          "mt.conninfo() failed")
-    check(mt.getreply(conn) == SMFIR_CONTINUE, "connect: not continue")
-    return conn
-end
-
--- step - run one mt call, then expect a reply
-local function step(conn, what, want, fn, ...)
-    check(fn(conn, ...) == nil, what .. ": call failed")
-    local got = mt.getreply(conn)
-    check(got == want, what .. ": reply " .. tostring(got) .. ", want "
-          .. tostring(want))
-end
+sg.start()
 
 local conn = open()
 step(conn, "MAIL", SMFIR_CONTINUE, mt.mailfrom, "<alice@example.com>")

@@ -8,38 +8,13 @@
 -- expect-log: reject: MAIL from client.example[192.0.2.1]: 554 5.7.1 Message rejected: Email address is not verified.
 -- expect-no-log: delegated (R8): from=<alice@example.com>
 
-local function check(ok, what)
-    if not ok then
-        error(what, 2)
-    end
-end
-
--- miltertest defines only some SMFIC_* names.
-local SMFIC_DATA = SMFIC_DATA or string.byte("T")
+-- the shared prelude: check, open, step, sg.start (lib.lua)
+local sg = dofile(os.getenv("SG_LUALIB") or "lib.lua")
+local check, open, step = sg.check, sg.open, sg.step
 
 local ARN = "arn:aws:ses:eu-west-1:111122223333:identity/partner.example"
 
-local sock = os.getenv("SG_SOCK")
-mt.startfilter(os.getenv("SG_MILTER"), "-f", "-c", os.getenv("SG_CONF"),
-               "-p", sock)
-
--- open - a connection from client.example [192.0.2.1]
-local function open()
-    local conn = mt.connect(sock, 50, 0.1)
-    check(conn, "mt.connect() failed")
-    check(mt.conninfo(conn, "client.example", "192.0.2.1") == nil,
-          "mt.conninfo() failed")
-    check(mt.getreply(conn) == SMFIR_CONTINUE, "connect: not continue")
-    return conn
-end
-
--- step - run one mt call, then expect a reply
-local function step(conn, what, want, fn, ...)
-    check(fn(conn, ...) == nil, what .. ": call failed")
-    local got = mt.getreply(conn)
-    check(got == want, what .. ": reply " .. tostring(got) .. ", want "
-          .. tostring(want))
-end
+sg.start()
 
 -- 1. app1 sends as partner.example (delegated, eu-west-1): accepted;
 -- the client's two X-SES-SOURCE-ARN and its X-SES-FROM-ARN are removed,

@@ -7,35 +7,13 @@
 -- expect-log: delegated (R8): from=<b@eu.example.com> sasl=- region=eu-west-1 source=- from-arn=arn:aws:ses:eu-west-1:111122223333:identity/partner.example return-path=-
 -- expect-no-log: from=<c@eu.example.com>
 
-local function check(ok, what)
-    if not ok then
-        error(what, 2)
-    end
-end
+-- the shared prelude: check, open, step, sg.start (lib.lua)
+local sg = dofile(os.getenv("SG_LUALIB") or "lib.lua")
+local check, open, step = sg.check, sg.open, sg.step
 
 local ARN = "arn:aws:ses:eu-west-1:111122223333:identity/partner.example"
 
-local sock = os.getenv("SG_SOCK")
-mt.startfilter(os.getenv("SG_MILTER"), "-f", "-c", os.getenv("SG_CONF"),
-               "-p", sock)
-
--- open - a connection from client.example [192.0.2.1]
-local function open()
-    local conn = mt.connect(sock, 50, 0.1)
-    check(conn, "mt.connect() failed")
-    check(mt.conninfo(conn, "client.example", "192.0.2.1") == nil,
-          "mt.conninfo() failed")
-    check(mt.getreply(conn) == SMFIR_CONTINUE, "connect: not continue")
-    return conn
-end
-
--- step - run one mt call, then expect a reply
-local function step(conn, what, want, fn, ...)
-    check(fn(conn, ...) == nil, what .. ": call failed")
-    local got = mt.getreply(conn)
-    check(got == want, what .. ": reply " .. tostring(got) .. ", want "
-          .. tostring(want))
-end
+sg.start()
 
 -- 1. Two unverified recipients pass RCPT (production region), then
 -- From: is partner.example's, delegated by an owner in the sandbox:

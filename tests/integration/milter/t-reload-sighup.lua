@@ -9,33 +9,12 @@
 -- expect-log: reject: END-OF-HEADERS from client.example[192.0.2.1]: 554 5.7.1 Configuration set does not exist: nosuch in region US-EAST-1
 -- expect-no-log: does not use this program's sigwait
 
-local function check(ok, what)
-    if not ok then
-        error(what, 2)
-    end
-end
+-- the shared prelude: check, open, step, sg.start (lib.lua)
+local sg = dofile(os.getenv("SG_LUALIB") or "lib.lua")
+local check, open, step = sg.check, sg.open, sg.step
 
-local sock = os.getenv("SG_SOCK")
-local conf = os.getenv("SG_CONF")
-mt.startfilter(os.getenv("SG_MILTER"), "-f", "-c", conf, "-p", sock)
-
--- open - a connection from client.example [192.0.2.1]
-local function open()
-    local conn = mt.connect(sock, 50, 0.1)
-    check(conn, "mt.connect() failed")
-    check(mt.conninfo(conn, "client.example", "192.0.2.1") == nil,
-          "mt.conninfo() failed")
-    check(mt.getreply(conn) == SMFIR_CONTINUE, "connect: not continue")
-    return conn
-end
-
--- step - run one mt call, then expect a reply
-local function step(conn, what, want, fn, ...)
-    check(fn(conn, ...) == nil, what .. ": call failed")
-    local got = mt.getreply(conn)
-    check(got == want, what .. ": reply " .. tostring(got) .. ", want "
-          .. tostring(want))
-end
+local conf = sg.conf
+sg.start()
 
 -- set_default - rewrite the milter_default_config_set line
 local function set_default(value)
