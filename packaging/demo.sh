@@ -74,10 +74,13 @@ echo "== sesgate-milter in front of a throwaway Postfix on 127.0.0.1"
 # shellcheck source=../tests/integration/postfix-lib.sh
 . "$top/tests/integration/postfix-lib.sh"
 chmod 755 "$dir" "$dir/state"
+# The milter refuses to run as root: it becomes nobody, which must own
+# the state (it writes the quota counters there).
+chown -R nobody "$dir/state"
 mport=$(pf_free_port)
 cat >> "$dir/sesgate.conf" <<CONF
-# the demo runs the milter as root on a loopback port
-milter_user =
+# the demo starts the milter as root on a loopback port; it runs as nobody
+milter_user = nobody
 milter_socket_group =
 CONF
 "$top/_build/demo/milter/sesgate-milter" -f -c "$dir/sesgate.conf" \
