@@ -198,12 +198,16 @@ start_daemon() {
     # Under SESGATE_VALGRIND (run-all.sh's valgrind pass) the daemon
     # runs in valgrind, which execs in place: $! is still its pid.
     # shellcheck disable=SC2086
+    # The log is appended to across restarts: only the lines after
+    # this start count (an earlier "listening on" would not wait).
+    local before i
+    before=$(cat "$dir/policyd.log" 2>/dev/null | wc -l)
     env "$@" ${SESGATE_VALGRIND:-} "$policyd" -c "$dir/sesgate.conf" -f \
         -l "$listen" >>"$dir/policyd.log" 2>&1 &
     daemon_pid=$!
-    local i
     for i in $(seq 1 300); do
-        grep -q 'listening on' "$dir/policyd.log" 2>/dev/null && return 0
+        tail -n +"$((before + 1))" "$dir/policyd.log" 2>/dev/null |
+            grep -q 'listening on' && return 0
         sleep 0.1
     done
     echo "sesgate-policyd did not start:" >&2
