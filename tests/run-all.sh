@@ -7,10 +7,10 @@
 # and runs "make check" once more; then, while every libFuzzer harness
 # runs in the background ("make fuzz", FUZZ_SECONDS each), the fault
 # and load tests once (tests/faults, tests/load: sync, milter and
-# redis-server killed under load, 100 SMTP sessions through the milter)
-# and the daemons' integration scenarios under valgrind memcheck (zero
-# errors, no definite leak); then "make distcheck", the Debian package
-# install test and the scan of every log for the test secrets. .ci/run
+# redis-server killed under load, 100 SMTP sessions through the milter),
+# the daemons' integration scenarios under valgrind memcheck (zero
+# errors, no definite leak), "make distcheck" and the Debian package
+# install test; then the scan of every log for the test secrets. .ci/run
 # calls exactly this script. Build trees go to _build/ under the source
 # tree.
 #
@@ -156,8 +156,8 @@ run_valgrind() {
 }
 
 # One fuzzer on one core, in the background, beside the fault and load
-# tests and then the valgrind pass, which mostly wait on Postfix, the
-# sockets and the kills: together they take the time of the longer.
+# tests, the valgrind pass, distcheck and the install test, which
+# mostly wait on Postfix, the sockets and the kills.
 fuzz_rc=0
 valgrind_rc=0
 fuzz_pid=
@@ -207,27 +207,10 @@ if [ "${SKIP_VALGRIND:-0}" != 1 ]; then
     total_pass=$((total_pass + $(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')))
     total_fail=$((total_fail + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
 fi
-if [ "${SKIP_FUZZ:-0}" != 1 ]; then
-    wait "$fuzz_pid" || fuzz_rc=1
-    grep -E '^(== fuzz|fuzz)' _build/fuzz.log || true
-    [ "$fuzz_rc" = 0 ] || tail -n 60 _build/fuzz.log
-    line=$(grep -E '^fuzz: [0-9]+ passed' _build/fuzz.log | tail -n 1 ||
-        true)
-    if [ -n "$line" ]; then
-        total_pass=$((total_pass + $(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')))
-        total_fail=$((total_fail + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
-    else
-        total_fail=$((total_fail + 1))
-    fi
-fi
-if [ "$fuzz_rc" != 0 ] || [ "$valgrind_rc" != 0 ]; then
-    echo "ci: $total_pass passed, $total_fail failed"
-    exit 1
-fi
-
 echo "== make distcheck"
 (cd _build/werror && make -j"$jobs" distcheck >/dev/null 2>&1) || {
     echo "distcheck failed; rerun: cd _build/werror && make distcheck" >&2
+    [ -z "$fuzz_pid" ] || kill "$fuzz_pid" 2>/dev/null
     exit 1
 }
 
@@ -246,8 +229,30 @@ total_fail=$((total_fail + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
 [ "$rc" -eq 0 ] ||
     { [ "$rc" -eq 77 ] && [ "${SESGATE_SKIPS_AS_FAILS:-0}" != 1 ]; } || {
     echo "ci: $total_pass passed, $total_fail failed"
+    [ -z "$fuzz_pid" ] || kill "$fuzz_pid" 2>/dev/null
     exit 1
 }
+
+# The fuzzers ran beside everything since the fault tests.
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+    echo "== make fuzz: results"
+    wait "$fuzz_pid" || fuzz_rc=1
+    grep -E '^(== fuzz|fuzz)' _build/fuzz.log || true
+    [ "$fuzz_rc" = 0 ] || tail -n 60 _build/fuzz.log
+    line=$(grep -E '^fuzz: [0-9]+ passed' _build/fuzz.log | tail -n 1 ||
+        true)
+    if [ -n "$line" ]; then
+        total_pass=$((total_pass + $(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/')))
+        total_fail=$((total_fail + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+    else
+        total_fail=$((total_fail + 1))
+    fi
+fi
+if [ "$fuzz_rc" != 0 ] || [ "$valgrind_rc" != 0 ]; then
+    echo "ci: $total_pass passed, $total_fail failed"
+    exit 1
+fi
+
 # No secret in any log (issue 9): every test secret of
 # tests/test-secrets.txt (AWS keys, SMTP and Redis passwords the tests
 # hand to our programs) is looked for in everything the run logged: the
