@@ -66,11 +66,17 @@ JSON
 cat > "$tmp/sesgate.conf" <<CF
 state_dir = $tmp/state
 default_region = eu-west-1
-milter_user =
+milter_user = nobody
 milter_socket_group =
 milter_socket_mode = 0666
 log_level = warning
 CF
+# As root the milter runs as nobody (it refuses to stay root): the
+# state directory is nobody's before the import hands the files to it.
+if [ "$(id -u)" = 0 ]; then
+    chmod 755 "$tmp"
+    chown nobody "$tmp/state"
+fi
 "$top_builddir/ctl/sesgatectl" -c "$tmp/sesgate.conf" import \
     "$tmp/state.json" >/dev/null || exit 1
 

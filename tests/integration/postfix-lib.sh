@@ -71,7 +71,14 @@ PF_MILTER_SPEC=
 # sg_vg, sg_keep_logs, sg_tmpdir, sg_check, sg_daemon_start...: the
 # helpers lib.sh has too
 # shellcheck source=tests/integration/common.sh
-. "${BASH_SOURCE[0]%/*}/common.sh"
+# common.sh lies beside this file: bash says where that is; sh callers
+# (packaging/demo.sh) set top_srcdir or top first.
+if [ -n "${BASH_VERSION:-}" ]; then
+    eval '_pf_dir=${BASH_SOURCE[0]%/*}'
+else
+    _pf_dir=${top_srcdir:-${top:-.}}/tests/integration
+fi
+. "$_pf_dir/common.sh"
 
 # pf_vg_argv - prefix master.cf "argv=PROGRAM" of ours with the
 # SESGATE_VALGRIND command (spawn(8) services); unchanged without it
