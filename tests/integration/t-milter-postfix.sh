@@ -27,7 +27,7 @@ cleanup() {
         kill "$MILTER_PID" 2>/dev/null
         wait "$MILTER_PID" 2>/dev/null
     fi
-    rm -rf "$tmp"
+    sg_tmpdir_remove "$tmp"
 }
 trap cleanup EXIT
 

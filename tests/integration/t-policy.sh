@@ -42,7 +42,7 @@ daemon_pid=
 cleanup() {
     stop_daemon
     pf_stop
-    rm -rf "$T"
+    sg_tmpdir_remove "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM

@@ -44,8 +44,7 @@ cleanup() {
         kill "$SINK2_PID" 2>/dev/null
         wait "$SINK2_PID" 2>/dev/null
     fi
-    sg_keep_logs "$tmp"
-    rm -rf "$tmp"
+    sg_tmpdir_remove "$tmp"
 }
 trap cleanup EXIT
 

@@ -21,6 +21,8 @@
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
+# sg_tmpdir_remove: the logs are kept for run-all's secrets scan
+. "$here/common.sh"
 top_builddir=${top_builddir:-$top_srcdir}
 export top_srcdir top_builddir
 
@@ -109,7 +111,7 @@ cleanup() {
     for p in "$MILTER_PID" "$SINK_PID"; do
         [ -n "$p" ] && wait "$p" 2>/dev/null
     done
-    rm -rf "$tmp"
+    sg_tmpdir_remove "$tmp"
 }
 trap cleanup EXIT
 

@@ -65,7 +65,7 @@ stop_daemons() {
 cleanup() {
     pf_stop
     stop_daemons
-    rm -rf "$tmp"
+    sg_tmpdir_remove "$tmp"
 }
 trap cleanup EXIT
 
