@@ -35,6 +35,8 @@ SG_CONF_PARAM(redis_url, STR, "redis://127.0.0.1:6379/0", 0, 0,
     "Redis server for quota_backend = redis")
 SG_CONF_PARAM(redis_timeout, INT, "1000", 10, 60000,
     "milliseconds a Redis quota call may take before on_quota_error applies")
+SG_CONF_PARAM(redis_batch_max, INT, "64", 1, 256,
+    "quota operations of concurrent transactions sent in one Redis script call")
 SG_CONF_PARAM(redis_password_file, STR, "", 0, 0,
     "file whose first line is the Redis password (AUTH); empty: none")
 SG_CONF_PARAM(quota_burst, INT, "0", 0, 1000000,

@@ -1,8 +1,9 @@
 /*
  * quota_redis.c - the Redis backend of the quota engine: the counters
  *   of every region live on one Redis server and every check-and-update
- *   runs there atomically, in one Lua script call per operation, so any
- *   number of hosts share one quota exactly
+ *   runs there atomically, in a Lua script call that carries one
+ *   operation or those of many concurrent transactions, so any number
+ *   of hosts share one quota exactly
  *
  * Keys. Per region R, two keys share the hash tag {R} (so that they
  * also stay together on one node of a Redis Cluster):
@@ -58,14 +59,25 @@
  *
  * Time: the front end passes now_ms (the caller's CLOCK_REALTIME unless
  * a test injects one), so hosts that share a server must be
- * NTP-synced. As in the embedded backend the window never moves back:
- * a commit from a host whose clock is behind lands in the newest
- * bucket, and the rate bucket does not refill for a time already seen.
+ * NTP-synced; the operations coalesced into one call are counted at
+ * the latest of their times. As in the embedded backend the window
+ * never moves back: a commit from a host whose clock is behind lands in
+ * the newest bucket, and the rate bucket does not refill for a time
+ * already seen.
+ *
+ * Coalescing (rq_submit): reserves, commits and releases from the
+ * threads of one process queue in the handle; up to SG_RQ_INFLIGHT
+ * script calls run at once, each carrying every queued operation of
+ * one region and one set of limits (up to redis_batch_max), so that
+ * under load the server runs one script per round trip for many
+ * transactions instead of one each (a script call costs the server
+ * several times an INCR; an operation inside one, a fraction). An
+ * operation that finds a call free is sent at once: nothing is held
+ * back to be coalesced. peek, usage and reset always go alone.
  *
  * Connections: a pool of blocking hiredis connections; a call takes one
  * (or opens one), runs one EVALSHA and puts it back, so one handle
- * serves any number of threads, each using its own connection at a
- * time. redis_timeout bounds connect and every read and write. On an
+ * serves any number of threads. redis_timeout bounds connect and every read and write. On an
  * I/O failure the connection is dropped with every idle one opened
  * before it (a restarted server has closed them all), and the call
  * returns SG_ERR_IO; the next call reconnects. While the server cannot
@@ -91,7 +103,9 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,20 +140,39 @@
 #define SG_RQ_LABEL_MAX     300
 #define SG_RQ_DB_MAX        1000000L
 
-/* Largest request of the fast path: EVALSHA, the SHA, 2, two keys of
- * the region, op, now, txn, two unit counts and six limits, each as a
- * bulk string ("$len\r\n...\r\n"); 1,024 bytes hold the longest
- * region name and transaction id with room to spare. */
-#define SG_RQ_REQ_MAX       1024
+/* Bounds of one script call's request, each argument a bulk string
+ * ("$len\r\n...\r\n"): the head (the array's length, EVALSHA, the
+ * SHA, 2, the region's two keys, n) and one operation (op, now, txn,
+ * two unit counts and six limits), with room to spare. */
+#define SG_RQ_HEAD_MAX      (2 * SG_REGION_MAX + 160)
+#define SG_RQ_OP_MAX        (SG_QUOTA_TXN_MAX + 320)
+
+/* Most operations in one script call (redis_batch_max's upper bound,
+ * which the script checks too). */
+#define SG_RQ_BATCH_MAX     256
+
+/* Script calls in flight at once from one handle's batches (each on
+ * its own connection): while the server runs one, the next gathers. */
+#define SG_RQ_INFLIGHT      4
 
 /*
- * The script. KEYS: the region's hash, its window hash. ARGV: op
- * ('r'eserve, 'p'eek, 'c'ommit, re'l'ease, 'u'sage, reset 'x'), now,
- * txn, rate units, daily units, and for r, p and u also max_rate,
- * burst, max_24h, sent_24h, synced_at and the reservation timeout.
- * Replies: r and p the deny code (0, 1 rate, 2 daily) as an integer;
- * c, l and x 0; u {sent, reserved, rate_now, tokens} as decimal strings
- * (a Lua number would reach the client truncated to an integer).
+ * The script. KEYS: the region's hash, its window hash. ARGV: now, n,
+ * then '1' and the six limits (max_rate, burst, max_24h, sent_24h,
+ * synced_at, the reservation timeout) or '0' when no operation needs
+ * them, then n operations on that region, each four arguments: op
+ * ('r'eserve, 'p'eek, 'c'ommit, re'l'ease, 'u'sage, reset 'x' (alone)),
+ * txn, rate units, daily units. Reply: an array of n, for r and p the
+ * deny code (0, 1 rate, 2 daily) as an integer; for c, l and x 0; for
+ * u {sent, reserved, rate_now, tokens} as decimal strings (a Lua
+ * number would reach the client truncated to an integer). Every
+ * argument is checked before anything is written.
+ *
+ * The operations of one call share its time and limits: the work that
+ * depends only on those (the expiry sweep, the window's move, the sum
+ * since the sync, the rate bucket's refill) is done once, then the
+ * operations run in order, each as the embedded backend runs one
+ * call; the result is that of n calls made one after the other at
+ * that time.
  *
  * The state and the holds are fixed-size binary records (struct.pack
  * of doubles, exact for every integer below 2^53): the state 14 values
@@ -151,70 +184,100 @@
  * geometry (10 s buckets, 8,641 of them, the day) and the keys' time
  * to live are constants of the script.
  *
- * Work per call: reserve HMGET + HSET, commit and release HMGET + HDEL
- * + HSET; the rest is rare (a window move: once per 10 s bucket; the
- * TTL refresh: once an hour; the expiry sweep: when a hold is due).
- * peek and usage write nothing. Lua 5.1 with the struct library, as
- * embedded in every Redis since 2.6.
+ * Work per call, whatever n: one HMGET of the state and of the holds
+ * named, one HSET of the state and of the holds made, one HDEL of the
+ * holds ended; the rest is rare (a window move: once per 10 s bucket;
+ * the TTL refresh: once an hour; the expiry sweep: when a hold is due).
+ * Calls of only p and u write nothing. Lua 5.1 with the struct library,
+ * as embedded in every Redis since 2.6.
  */
 static const char sg_rq_script[] =
     "local K, W = KEYS[1], KEYS[2]\n"
-    "local op = ARGV[1]\n"
-    "if op == 'x' then\n"
-    "  redis.call('DEL', K, W)\n"
-    "  return 0\n"
-    "end\n"
     "local G, N, DAY, TTL, REFRESH = 10000, 8641, 86400000, 93600000, 3600000\n"
-    "local now, txn = tonumber(ARGV[2]), ARGV[3]\n"
-    "local ru, du = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-    "local haslim = op == 'r' or op == 'p' or op == 'u'\n"
-    "local write = op == 'r' or op == 'c' or op == 'l'\n"
-    "if not (now and ru and du and txn and (haslim or write)) then\n"
-    "  return redis.error_reply('sesgate: bad script arguments')\n"
-    "end\n"
-    "local rate, burst, max24, sent24, synced, tmo = 0, 1, -1, 0, 0, 0\n"
-    "if haslim then\n"
-    "  rate, burst = tonumber(ARGV[6]), tonumber(ARGV[7])\n"
-    "  max24, sent24 = tonumber(ARGV[8]), tonumber(ARGV[9])\n"
-    "  synced, tmo = tonumber(ARGV[10]), tonumber(ARGV[11])\n"
-    "  if not (rate and burst and max24 and sent24 and synced and tmo) then\n"
-    "    return redis.error_reply('sesgate: bad script arguments')\n"
-    "  end\n"
-    "end\n"
     "local floor, pack, unpk = math.floor, struct.pack, struct.unpack\n"
     "local SF, HF = 'dddddddddddddd', 'ddddd'\n"
-    "local got = redis.call('HMGET', K, ' s', txn)\n"
-    "local st, hv = got[1], got[2]\n"
-    "if not (hv and #hv == 40) then hv = nil end\n"
+    "local BAD = 'sesgate: bad script arguments'\n"
+    "-- ARGV: now, n, '1' and six limits or '0', n times op txn ru du.\n"
+    "-- Every argument is checked before anything is written.\n"
+    "local now, n, hl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]\n"
+    "if not (now and n and n >= 1 and n <= 256 and (hl == '0' or hl == '1'))\n"
+    "then\n"
+    "  return redis.error_reply(BAD)\n"
+    "end\n"
+    "local haslim, a = hl == '1', 4\n"
+    "local rate, burst, max24, sent24, synced, tmo = 0, 1, -1, 0, 0, 0\n"
+    "if haslim then\n"
+    "  rate, burst = tonumber(ARGV[4]), tonumber(ARGV[5])\n"
+    "  max24, sent24 = tonumber(ARGV[6]), tonumber(ARGV[7])\n"
+    "  synced, tmo = tonumber(ARGV[8]), tonumber(ARGV[9])\n"
+    "  if not (rate and burst and max24 and sent24 and synced and tmo) then\n"
+    "    return redis.error_reply(BAD)\n"
+    "  end\n"
+    "  a = 10\n"
+    "end\n"
+    "if #ARGV ~= a - 1 + 4 * n then return redis.error_reply(BAD) end\n"
+    "if ARGV[a] == 'x' then\n"
+    "  if n ~= 1 then return redis.error_reply(BAD) end\n"
+    "  redis.call('DEL', K, W)\n"
+    "  return {0}\n"
+    "end\n"
+    "local OP, TXN, RU, DU = {}, {}, {}, {}\n"
+    "local write = false\n"
+    "for i = 1, n do\n"
+    "  local op = ARGV[a]\n"
+    "  local ru, du = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])\n"
+    "  if op == 'r' or op == 'c' or op == 'l' then\n"
+    "    write = true\n"
+    "  elseif op ~= 'p' and op ~= 'u' then\n"
+    "    return redis.error_reply(BAD)\n"
+    "  end\n"
+    "  if not (ru and du) or (op ~= 'c' and op ~= 'l' and not haslim) then\n"
+    "    return redis.error_reply(BAD)\n"
+    "  end\n"
+    "  OP[i], TXN[i], RU[i], DU[i] = op, ARGV[a + 1], ru, du\n"
+    "  a = a + 4\n"
+    "end\n"
+    "-- One read of the state and of every hold named; one write at the end.\n"
+    "local got = redis.call('HMGET', K, ' s', unpack(TXN))\n"
+    "local st = got[1]\n"
+    "local H, DL, DS = {}, {}, {}\n"
+    "for i = 1, n do\n"
+    "  local t = TXN[i]\n"
+    "  if H[t] == nil then\n"
+    "    local v = got[i + 1]\n"
+    "    H[t] = v and #v == 40 and v or false\n"
+    "  end\n"
+    "end\n"
     "local fresh = not (st and #st == 112)\n"
     "local tk, ts, head, sum, sy, sn, hr, hd = 0, 0, 0, 0, 0, 0, 0, 0\n"
     "local ms, mc, mp, nx, hc, tl = 0, 0, 0, 0, 0, 0\n"
     "if not fresh then\n"
-    "  tk, ts, head, sum, sy, sn, hr, hd, ms, mc, mp, nx, hc, tl = unpk(SF, st)\n"
+    "  tk, ts, head, sum, sy, sn, hr, hd, ms, mc, mp, nx, hc, tl =\n"
+    "    unpk(SF, st)\n"
     "end\n"
     "local sec = floor(now / 1000)\n"
     "-- Holds past their time: the daily units go back, rate tokens do not.\n"
-    "-- nx: no hold expires before it (0: no holds), so most calls skip this.\n"
+    "-- nx: no hold expires before it (0: no holds): most calls skip this.\n"
     "if nx ~= 0 and now >= nx then\n"
     "  local all = redis.call('HGETALL', K)\n"
     "  local gone, nnx = {}, 0\n"
-    "  for i = 1, #all, 2 do\n"
-    "    local f, v = all[i], all[i + 1]\n"
+    "  for j = 1, #all, 2 do\n"
+    "    local f, v = all[j], all[j + 1]\n"
     "    if f ~= ' s' then\n"
     "      local r, d, s, u, e = 0, 0, 0, 0, -1\n"
     "      if #v == 40 then r, d, s, u, e = unpk(HF, v) end\n"
     "      if e <= now then\n"
     "        hr, hd = hr - r, hd - d\n"
     "        gone[#gone + 1] = f\n"
-    "        if f == txn then hv = nil end\n"
+    "        if H[f] then H[f] = false end\n"
     "      elseif nnx == 0 or e < nnx then\n"
     "        nnx = e\n"
     "      end\n"
     "    end\n"
     "  end\n"
     "  if write then\n"
-    "    for i = 1, #gone, 256 do\n"
-    "      redis.call('HDEL', K, unpack(gone, i, math.min(i + 255, #gone)))\n"
+    "    for j = 1, #gone, 256 do\n"
+    "      redis.call('HDEL', K, unpack(gone, j, math.min(j + 255, #gone)))\n"
     "    end\n"
     "    nx = nnx\n"
     "  end\n"
@@ -255,11 +318,11 @@ static const char sg_rq_script[] =
     "    end\n"
     "  else\n"
     "    local all = redis.call('HGETALL', W)\n"
-    "    for i = 1, #all, 2 do\n"
-    "      local b = tonumber(all[i])\n"
+    "    for j = 1, #all, 2 do\n"
+    "      local b = tonumber(all[j])\n"
     "      if b and b <= hi then\n"
-    "        if b >= lo then drop(b, tonumber(all[i + 1]) or 0) end\n"
-    "        if write then redis.call('HDEL', W, all[i]) end\n"
+    "        if b >= lo then drop(b, tonumber(all[j + 1]) or 0) end\n"
+    "        if write then redis.call('HDEL', W, all[j]) end\n"
     "      end\n"
     "    end\n"
     "  end\n"
@@ -281,10 +344,10 @@ static const char sg_rq_script[] =
     "        end\n"
     "      else\n"
     "        local all = redis.call('HGETALL', W)\n"
-    "        for i = 1, #all, 2 do\n"
-    "          local b = tonumber(all[i])\n"
+    "        for j = 1, #all, 2 do\n"
+    "          local b = tonumber(all[j])\n"
     "          if b and b >= lo and b < head then\n"
-    "            sn = sn + (tonumber(all[i + 1]) or 0)\n"
+    "            sn = sn + (tonumber(all[j + 1]) or 0)\n"
     "          end\n"
     "        end\n"
     "      end\n"
@@ -304,75 +367,91 @@ static const char sg_rq_script[] =
     "    if tk > burst then tk = burst end\n"
     "  end\n"
     "end\n"
-    "local used = 0\n"
-    "if haslim then\n"
-    "  if synced <= 0 then used = sent24\n"
-    "  elseif now - synced >= DAY then used = 0\n"
-    "  else used = sent24 + sn end\n"
-    "  if sum > used then used = sum end\n"
-    "end\n"
-    "local res, nh = 0, nil\n"
-    "if op == 'r' or op == 'p' then\n"
-    "  if du > 0 and max24 >= 0 and used + hd + du > max24 + 1e-9 then\n"
-    "    res = 2\n"
-    "  elseif ru > 0 and tk + 1e-9 < ru then\n"
-    "    res = 1\n"
+    "-- The operations, in order, as that many calls at this time would.\n"
+    "local res = {}\n"
+    "for i = 1, n do\n"
+    "  local op, txn, ru, du = OP[i], TXN[i], RU[i], DU[i]\n"
+    "  local hv, code = H[txn], 0\n"
+    "  local used = 0\n"
+    "  if haslim then\n"
+    "    if synced <= 0 then used = sent24\n"
+    "    elseif now - synced >= DAY then used = 0\n"
+    "    else used = sent24 + sn end\n"
+    "    if sum > used then used = sum end\n"
     "  end\n"
-    "  if res == 0 and op == 'r' then\n"
-    "    local r, d, s, u = 0, 0, sec, 0\n"
-    "    if hv then r, d, s, u = unpk(HF, hv) end\n"
-    "    if s ~= sec then s, u = sec, 0 end\n"
-    "    u, r, d = u + ru, r + ru, d + du\n"
-    "    nh = pack(HF, r, d, s, u, now + tmo)\n"
-    "    if nx == 0 or now + tmo < nx then nx = now + tmo end\n"
-    "    hr, hd, tk = hr + ru, hd + du, tk - ru\n"
-    "    if sec ~= ms then\n"
-    "      if sec == ms + 1 then mp = mc else mp = 0 end\n"
-    "      ms, mc = sec, 0\n"
+    "  if op == 'r' or op == 'p' then\n"
+    "    if du > 0 and max24 >= 0 and used + hd + du > max24 + 1e-9 then\n"
+    "      code = 2\n"
+    "    elseif ru > 0 and tk + 1e-9 < ru then\n"
+    "      code = 1\n"
     "    end\n"
-    "    mc = mc + ru\n"
+    "    if code == 0 and op == 'r' then\n"
+    "      local r, d, s, u = 0, 0, sec, 0\n"
+    "      if hv then r, d, s, u = unpk(HF, hv) end\n"
+    "      if s ~= sec then s, u = sec, 0 end\n"
+    "      u, r, d = u + ru, r + ru, d + du\n"
+    "      H[txn] = pack(HF, r, d, s, u, now + tmo)\n"
+    "      if not DS[txn] then DS[txn] = true; DL[#DL + 1] = txn end\n"
+    "      if nx == 0 or now + tmo < nx then nx = now + tmo end\n"
+    "      hr, hd, tk = hr + ru, hd + du, tk - ru\n"
+    "      if sec ~= ms then\n"
+    "        if sec == ms + 1 then mp = mc else mp = 0 end\n"
+    "        ms, mc = sec, 0\n"
+    "      end\n"
+    "      mc = mc + ru\n"
+    "    end\n"
+    "    res[i] = code\n"
+    "  elseif op == 'c' or op == 'l' then\n"
+    "    if hv then\n"
+    "      local r, d, s, u = unpk(HF, hv)\n"
+    "      local cr, cd = 0, 0\n"
+    "      if op == 'c' then\n"
+    "        cr, cd = ru, du\n"
+    "        if cr < 0 or cr > r then cr = r end\n"
+    "        if cd < 0 or cd > d then cd = d end\n"
+    "      end\n"
+    "      H[txn] = false\n"
+    "      if not DS[txn] then DS[txn] = true; DL[#DL + 1] = txn end\n"
+    "      hr, hd = hr - r, hd - d\n"
+    "      -- Unused tokens go back only within the second they were taken.\n"
+    "      local back = r - cr\n"
+    "      if back > u then back = u end\n"
+    "      if back > 0 and s == sec and ts ~= 0 then\n"
+    "        tk = tk + back\n"
+    "        if haslim and tk > burst then tk = burst end\n"
+    "        if ms == sec and mc >= back then mc = mc - back end\n"
+    "      end\n"
+    "      if cd > 0 then\n"
+    "        hc, sum = hc + cd, sum + cd\n"
+    "        if head >= sb then sn = sn + cd end\n"
+    "      end\n"
+    "    end\n"
+    "    res[i] = 0\n"
+    "  else\n"
+    "    local rn, frac = 0, (now % 1000) / 1000\n"
+    "    if ms == sec then rn = mc + mp * (1 - frac)\n"
+    "    elseif ms == sec - 1 then rn = mc * (1 - frac) end\n"
+    "    local f = '%.17g'\n"
+    "    res[i] = {string.format(f, used), string.format(f, hd),\n"
+    "              string.format(f, rn), string.format(f, tk)}\n"
     "  end\n"
-    "elseif op == 'c' or op == 'l' then\n"
-    "  if hv then\n"
-    "    local r, d, s, u = unpk(HF, hv)\n"
-    "    local cr, cd = 0, 0\n"
-    "    if op == 'c' then\n"
-    "      cr, cd = ru, du\n"
-    "      if cr < 0 or cr > r then cr = r end\n"
-    "      if cd < 0 or cd > d then cd = d end\n"
-    "    end\n"
-    "    redis.call('HDEL', K, txn)\n"
-    "    hr, hd = hr - r, hd - d\n"
-    "    -- Unused tokens go back only within the second they were taken.\n"
-    "    local back = r - cr\n"
-    "    if back > u then back = u end\n"
-    "    if back > 0 and s == sec and ts ~= 0 then\n"
-    "      tk = tk + back\n"
-    "      if ms == sec and mc >= back then mc = mc - back end\n"
-    "    end\n"
-    "    if cd > 0 then\n"
-    "      hc, sum = hc + cd, sum + cd\n"
-    "      if head >= sb then sn = sn + cd end\n"
-    "    end\n"
-    "  end\n"
-    "elseif op == 'u' then\n"
-    "  local rn, frac = 0, (now % 1000) / 1000\n"
-    "  if ms == sec then rn = mc + mp * (1 - frac)\n"
-    "  elseif ms == sec - 1 then rn = mc * (1 - frac) end\n"
-    "  local f = '%.17g'\n"
-    "  return {string.format(f, used), string.format(f, hd),\n"
-    "          string.format(f, rn), string.format(f, tk)}\n"
     "end\n"
     "if write then\n"
     "  local refresh = fresh or now - tl >= REFRESH or tl - now >= REFRESH\n"
     "  if refresh then tl = now end\n"
+    "  local set, del = {}, {}\n"
+    "  for _, t in ipairs(DL) do\n"
+    "    if H[t] then\n"
+    "      set[#set + 1] = t\n"
+    "      set[#set + 1] = H[t]\n"
+    "    else\n"
+    "      del[#del + 1] = t\n"
+    "    end\n"
+    "  end\n"
     "  local ns = pack(SF, tk, ts, head, sum, sy, sn, hr, hd, ms, mc, mp, nx,\n"
     "                  hc, tl)\n"
-    "  if nh then\n"
-    "    redis.call('HSET', K, ' s', ns, txn, nh)\n"
-    "  else\n"
-    "    redis.call('HSET', K, ' s', ns)\n"
-    "  end\n"
+    "  redis.call('HSET', K, ' s', ns, unpack(set))\n"
+    "  if #del > 0 then redis.call('HDEL', K, unpack(del)) end\n"
     "  if refresh then\n"
     "    redis.call('PEXPIRE', K, TTL)\n"
     "    redis.call('PEXPIRE', W, TTL)\n"
@@ -404,7 +483,48 @@ struct sg_rq_conn {
     struct sg_quota_limits lim;
     char lim_txt[256];
     size_t lim_len;
+    char *req;                  /* request buffer, SG_RQ_HEAD_MAX +
+                                 * batch_max * SG_RQ_OP_MAX bytes */
     struct sg_rq_conn *next;
+};
+
+/* The arguments of one operation. */
+struct sg_rq_call {
+    char op;                    /* r p c l u x (the script's op) */
+    long long now_ms;
+    const char *txn;
+    long long rate_units;
+    long long daily_units;
+    const struct sg_quota_limits *lim;  /* r p u only; else NULL */
+};
+
+/*
+ * One operation on its way to the server: on the stack of the thread
+ * that asked for it, queued in the handle until a leader takes it into
+ * a script call (rq_submit), then answered there.
+ *
+ * Its thread sleeps on sem, which is posted for two reasons, told
+ * apart by state: RQ_LEAD (set under the queue's lock while the op is
+ * queued: "lead the next call") and RQ_DONE (the answer is in). The
+ * thread that answers an op it does not own swaps in RQ_DONE and posts
+ * only if the state was RQ_WAIT: if it was RQ_LEAD, a post is already
+ * there and the sleeper will find RQ_DONE behind it. So at most one
+ * post is ever outstanding, and once the owner has seen RQ_DONE and
+ * taken that post, nobody touches the op again: it may leave the stack.
+ */
+enum { RQ_WAIT, RQ_LEAD, RQ_DONE };
+
+struct sg_rq_op {
+    const char *region;
+    struct sg_rq_call call;
+    long long deadline;         /* monotonic ms: redis_timeout from now */
+    SG_STATUS st;               /* the answer: status ... */
+    long long code;             /* ... the reply (r p: the deny code) */
+    char err[SG_QUOTA_ERR_MAX]; /* ... and the error text if not SG_OK */
+    atomic_int state;           /* RQ_WAIT, RQ_LEAD, RQ_DONE */
+    bool queued;                /* in the handle's queue (queue lock) */
+    sem_t sem;
+    struct sg_rq_op *next;
 };
 
 /* The handle: the common head first (quota_int.h). */
@@ -420,6 +540,12 @@ struct sg_quota_redis {
     long long next_try;         /* monotonic ms of the next attempt */
     long long backoff;          /* current back-off in ms */
     char down_err[SG_QUOTA_ERR_MAX];
+    /* The operations waiting for a script call (rq_submit). */
+    pthread_mutex_t qmu;        /* guards the four below */
+    struct sg_rq_op *qhead;
+    struct sg_rq_op **qtail;
+    int inflight;               /* batches being run */
+    int batch_max;              /* redis_batch_max */
 };
 typedef struct sg_quota_redis SG_RQ;
 
@@ -953,6 +1079,12 @@ rq_open_conn_io(SG_RQ *rq, long long deadline, char *err, size_t errlen)
         return NULL;
     }
     cn->deadline = deadline;
+    if ((cn->req = malloc(SG_RQ_HEAD_MAX + (size_t)rq->batch_max
+                          * SG_RQ_OP_MAX)) == NULL) {
+        sg_seterr(err, errlen, "redis %s: out of memory", rq->ep.label);
+        free(cn);
+        return NULL;
+    }
     if (rq->ep.is_unix)
         c = redisConnectUnixWithTimeout(rq->ep.path, rq->tv);
     else
@@ -961,6 +1093,7 @@ rq_open_conn_io(SG_RQ *rq, long long deadline, char *err, size_t errlen)
         rq_ctx_error(rq, c, "", err, errlen);
         if (c != NULL)
             redisFree(c);
+        free(cn->req);
         free(cn);
         return NULL;
     }
@@ -991,6 +1124,7 @@ rq_open_conn_io(SG_RQ *rq, long long deadline, char *err, size_t errlen)
 
 fail:
     redisFree(c);
+    free(cn->req);
     free(cn);
     return NULL;
 }
@@ -1015,6 +1149,7 @@ rq_free_conn(struct sg_rq_conn *cn)
     if (cn == NULL)
         return;
     redisFree(cn->c);
+    free(cn->req);
     free(cn);
 }
 
@@ -1022,14 +1157,12 @@ rq_free_conn(struct sg_rq_conn *cn)
  * rq_get - a connection for this call: an idle one of the current
  *   generation, else a new one (subject to the back-off)
  *
- * Returns: the connection, or NULL with the handle's error set and
- *   SG_ERR_IO to return.
+ * Returns: the connection, or NULL with err set (SG_ERR_IO to return).
  */
 static struct sg_rq_conn *
-rq_get(SG_RQ *rq, long long deadline)
+rq_get(SG_RQ *rq, long long deadline, char *err, size_t errlen)
 {
     struct sg_rq_conn *cn, *stale = NULL;
-    char err[SG_QUOTA_ERR_MAX];
     long long now;
 
     pthread_mutex_lock(&rq->mu);
@@ -1044,9 +1177,8 @@ rq_get(SG_RQ *rq, long long deadline)
     if (cn == NULL && rq->down) {
         now = rq_mono_ms();
         if (now < rq->next_try) {
-            snprintf(err, sizeof(err), "%s", rq->down_err);
+            snprintf(err, errlen, "%s", rq->down_err);
             pthread_mutex_unlock(&rq->mu);
-            sg_quota_set_error(&rq->head, "%s", err);
             goto out;
         }
         /* This call makes the one attempt of this back-off period. */
@@ -1058,7 +1190,7 @@ rq_get(SG_RQ *rq, long long deadline)
         goto out;
     }
 
-    cn = rq_open_conn(rq, deadline, err, sizeof(err));
+    cn = rq_open_conn(rq, deadline, err, errlen);
     pthread_mutex_lock(&rq->mu);
     if (cn == NULL) {
         rq->down = true;
@@ -1073,8 +1205,6 @@ rq_get(SG_RQ *rq, long long deadline)
         cn->gen = rq->gen;
     }
     pthread_mutex_unlock(&rq->mu);
-    if (cn == NULL)
-        sg_quota_set_error(&rq->head, "%s", err);
 out:
     while (stale != NULL) {
         struct sg_rq_conn *next = stale->next;
@@ -1113,16 +1243,6 @@ rq_put(SG_RQ *rq, struct sg_rq_conn *cn, bool broken)
 /* ------------------------------------------------------------------ */
 /* Script calls                                                         */
 /* ------------------------------------------------------------------ */
-
-/* The arguments of one script call. */
-struct sg_rq_call {
-    char op;                    /* r p c l u x (the script's ARGV[1]) */
-    long long now_ms;
-    const char *txn;
-    long long rate_units;
-    long long daily_units;
-    const struct sg_quota_limits *lim;  /* r p u only; else NULL */
-};
 
 /* rq_put_ll - v in decimal at p; returns the end */
 static char *
@@ -1193,22 +1313,24 @@ rq_same_limits(const struct sg_quota_limits *a,
 }
 
 /*
- * rq_format - the EVALSHA request of one call into req (SG_RQ_REQ_MAX
- *   bytes), without the connection's SHA: *sha_at is where its 40
- *   characters go. Returns the length.
+ * rq_format - the EVALSHA request of n operations on one region, at
+ *   time now, with the limits lim (NULL: none needed), into cn->req,
+ *   without the connection's SHA: *sha_at is where its 40 characters
+ *   go. Returns the length.
  *
  * The six limit strings are formatted once per connection and change
  * of limits (the %.17g of four doubles is most of a call's formatting
  * work otherwise).
  */
 static size_t
-rq_format(SG_RQ *rq, struct sg_rq_conn *cn, const char *region,
-          const struct sg_rq_call *call, char *req, size_t *sha_at)
+rq_format(SG_RQ *rq, struct sg_rq_conn *cn, struct sg_rq_op **ops,
+          size_t n, const struct sg_quota_limits *lim, long long now,
+          size_t *sha_at)
 {
-    const struct sg_quota_limits *lim = call->lim;
-    size_t rlen = strlen(region), tlen = strlen(call->txn);
+    const char *region = ops[0]->region;
+    size_t rlen = strlen(region), i;
     char key[SG_REGION_MAX + 16];
-    char *p = req;
+    char *p = cn->req;
 
     if (lim != NULL && (cn->lim_len == 0 || !rq_same_limits(lim,
                                                             &cn->lim))) {
@@ -1223,13 +1345,15 @@ rq_format(SG_RQ *rq, struct sg_rq_conn *cn, const char *region,
         cn->lim_len = (size_t)(q - cn->lim_txt);
         cn->lim = *lim;
     }
-    /* *10 or *16: EVALSHA sha 2 K W op now txn ru du [6 limits] */
-    memcpy(p, lim != NULL ? "*16\r\n" : "*10\r\n", 5);
-    p += 5;
+    /* EVALSHA sha 2 K W now n 1|0 [6 limits], per op: op txn ru du */
+    *p++ = '*';
+    p = rq_put_ll(p, (long long)(8 + (lim != NULL ? 6 : 0) + 4 * n));
+    *p++ = '\r';
+    *p++ = '\n';
     p = rq_put_bulk(p, "EVALSHA", 7);
     memcpy(p, "$40\r\n", 5);
     p += 5;
-    *sha_at = (size_t)(p - req);
+    *sha_at = (size_t)(p - cn->req);
     memset(p, '0', 40);
     p += 40;
     memcpy(p, "\r\n", 2);
@@ -1241,46 +1365,113 @@ rq_format(SG_RQ *rq, struct sg_rq_conn *cn, const char *region,
     p = rq_put_bulk(p, key, 12 + rlen);
     memcpy(key + 12 + rlen, ":w", 2);
     p = rq_put_bulk(p, key, 14 + rlen);
-    p = rq_put_bulk(p, &call->op, 1);
-    p = rq_put_num(p, call->now_ms);
-    p = rq_put_bulk(p, call->txn, tlen);
-    p = rq_put_num(p, call->rate_units);
-    p = rq_put_num(p, call->daily_units);
+    p = rq_put_num(p, now);
+    p = rq_put_num(p, (long long)n);
     if (lim != NULL) {
+        p = rq_put_bulk(p, "1", 1);
         memcpy(p, cn->lim_txt, cn->lim_len);
         p += cn->lim_len;
+    } else {
+        p = rq_put_bulk(p, "0", 1);
     }
-    return (size_t)(p - req);
+    for (i = 0; i < n; i++) {
+        const struct sg_rq_call *call = &ops[i]->call;
+
+        p = rq_put_bulk(p, &call->op, 1);
+        p = rq_put_bulk(p, call->txn, strlen(call->txn));
+        p = rq_put_num(p, call->rate_units);
+        p = rq_put_num(p, call->daily_units);
+    }
+    return (size_t)(p - cn->req);
+}
+
+/* rq_op_name - the operation's name for error texts */
+static const char *
+rq_op_name(char op)
+{
+    switch (op) {
+    case 'r':
+        return "reserve";
+    case 'p':
+        return "peek";
+    case 'c':
+        return "commit";
+    case 'l':
+        return "release";
+    case 'u':
+        return "usage";
+    default:
+        return "reset";
+    }
 }
 
 /*
- * rq_eval - run the script for one operation
- *
- * Returns: SG_OK with *out the reply (an integer, or an array for
- *   usage; caller frees), or an error status with the handle's error
- *   set. A NOSCRIPT answer (the server's scripts were flushed, or it
- *   restarted) loads the script again and retries once.
+ * rq_answer - one operation's element of the script's reply: its code
+ *   for r p c l x, checked; for u only the shape (rq_usage reads it)
  */
-static SG_STATUS
-rq_eval(SG_RQ *rq, const char *region, const struct sg_rq_call *call,
-        redisReply **out)
+static void
+rq_answer(SG_RQ *rq, struct sg_rq_op *op, const redisReply *e)
 {
-    char req[SG_RQ_REQ_MAX];
+    char o = op->call.op;
+    bool ok;
+
+    if (o == 'u') {
+        ok = e->type == REDIS_REPLY_ARRAY && e->elements == 4;
+    } else {
+        ok = e->type == REDIS_REPLY_INTEGER && e->integer >= 0
+             && e->integer <= (o == 'r' || o == 'p' ? 2 : 0);
+        if (ok)
+            op->code = e->integer;
+    }
+    if (ok) {
+        op->st = SG_OK;
+    } else {
+        op->st = SG_ERR_PROTO;
+        snprintf(op->err, sizeof(op->err), "redis %s: malformed reply to "
+                 "%s", rq->ep.label, rq_op_name(o));
+    }
+}
+
+/*
+ * rq_exec - run n operations on one region in one script call, on a
+ *   connection of the pool, within the earliest of their deadlines, at
+ *   the latest of their times, with the limits of those that have
+ *   them (all equal: rq_submit); each op gets its answer (st, code,
+ *   err)
+ *
+ * Returns: the reply (an array of n elements; the caller frees it), or
+ *   NULL when no operation got an answer from the script. A NOSCRIPT
+ *   answer (the server's scripts were flushed, or it restarted) loads
+ *   the script again and retries once: the script did not run.
+ */
+static redisReply *
+rq_exec(SG_RQ *rq, struct sg_rq_op **ops, size_t n)
+{
     char err[SG_QUOTA_ERR_MAX];
     struct sg_rq_conn *cn;
     redisReply *r = NULL;
-    size_t len, sha_at;
+    const struct sg_quota_limits *lim = NULL;
+    long long deadline = ops[0]->deadline, now = 0;
+    size_t len, sha_at, i;
     int attempt;
     bool broken = false;
+    SG_STATUS st = SG_ERR_IO;
 
-    *out = NULL;
-    if ((cn = rq_get(rq, rq_mono_ms() + rq->head.redis_timeout_ms))
-        == NULL)
-        return SG_ERR_IO;
-    len = rq_format(rq, cn, region, call, req, &sha_at);
+    /* One time for all: the latest (the window never moves back). */
+    for (i = 0; i < n; i++) {
+        if (ops[i]->deadline < deadline)
+            deadline = ops[i]->deadline;
+        if (ops[i]->call.now_ms > now)
+            now = ops[i]->call.now_ms;
+        if (lim == NULL)
+            lim = ops[i]->call.lim;
+    }
+    if ((cn = rq_get(rq, deadline, err, sizeof(err))) == NULL)
+        goto fail;
+    len = rq_format(rq, cn, ops, n, lim, now, &sha_at);
     for (attempt = 0; attempt < 2; attempt++) {
-        memcpy(req + sha_at, cn->sha, 40);
-        r = rq_request(rq, cn, req, len, "EVALSHA", err, sizeof(err));
+        memcpy(cn->req + sha_at, cn->sha, 40);
+        r = rq_request(rq, cn, cn->req, len, "EVALSHA", err, sizeof(err));
         if (r == NULL) {
             broken = true;
             break;
@@ -1308,8 +1499,9 @@ rq_eval(SG_RQ *rq, const char *region, const struct sg_rq_call *call,
                  r->str != NULL ? r->str : "error");
         freeReplyObject(r);
         r = NULL;
-    } else if (r != NULL && r->type != REDIS_REPLY_INTEGER
-               && (r->type != REDIS_REPLY_ARRAY || r->elements != 4)) {
+        st = SG_ERR_STATE_RETRY;
+    } else if (r != NULL && (r->type != REDIS_REPLY_ARRAY
+                             || r->elements != n)) {
         snprintf(err, sizeof(err), "redis %s: unexpected reply to the "
                  "quota script", rq->ep.label);
         freeReplyObject(r);
@@ -1317,24 +1509,183 @@ rq_eval(SG_RQ *rq, const char *region, const struct sg_rq_call *call,
         broken = true;
     }
     rq_put(rq, cn, broken);
-    if (r == NULL) {
-        sg_quota_set_error(&rq->head, "%s", err);
-        return broken ? SG_ERR_IO : SG_ERR_STATE_RETRY;
+    if (r != NULL) {
+        for (i = 0; i < n; i++)
+            rq_answer(rq, ops[i], r->element[i]);
+        return r;
     }
-    *out = r;
-    return SG_OK;
+fail:
+    for (i = 0; i < n; i++) {
+        ops[i]->st = st;
+        snprintf(ops[i]->err, sizeof(ops[i]->err), "%s", err);
+    }
+    return NULL;
 }
 
-/* rq_reply_code - an integer reply in [lo, hi] */
-static bool
-rq_reply_code(const redisReply *r, long long lo, long long hi,
-              long long *v)
+/* rq_wake_lead - post the oldest queued op to lead a call, if one may
+ *   start and it was not posted already (queue lock held) */
+static void
+rq_wake_lead(SG_RQ *rq)
 {
-    if (r->type != REDIS_REPLY_INTEGER || r->integer < lo
-        || r->integer > hi)
-        return false;
-    *v = r->integer;
-    return true;
+    struct sg_rq_op *h = rq->qhead;
+    int expect = RQ_WAIT;
+
+    if (h != NULL && rq->inflight < SG_RQ_INFLIGHT
+        && atomic_compare_exchange_strong(&h->state, &expect, RQ_LEAD))
+        sem_post(&h->sem);
+}
+
+/* rq_sem_wait - sem_wait, again after a signal */
+static void
+rq_sem_wait(sem_t *sem)
+{
+    while (sem_wait(sem) != 0 && errno == EINTR)
+        ;
+}
+
+/*
+ * rq_submit - run one reserve, commit or release, in a script call
+ *   shared with the operations that other threads have waiting
+ *
+ * Group commit, without a thread of its own: the caller queues its
+ * operation; if fewer than SG_RQ_INFLIGHT script calls are running, it
+ * leads one: it takes the oldest queued operation and every later one
+ * on the same region with the same limits, up to redis_batch_max, runs
+ * them in one script call, answers them and wakes their threads, and
+ * wakes the thread of the oldest operation still queued to lead the
+ * next call. Otherwise it sleeps until its operation is answered or it
+ * is woken to lead. One thread alone gets one script call per
+ * operation, as before; N threads get their operations carried up to N
+ * to a call, so that the server runs one script (one HMGET, one HSET)
+ * for all of them. Each operation keeps its own deadline: a call runs
+ * within the earliest of those it carries, so nobody waits past
+ * redis_timeout for the calls ahead of it.
+ */
+static void
+rq_submit(SG_RQ *rq, struct sg_rq_op *op)
+{
+    struct sg_rq_op *batch[SG_RQ_BATCH_MAX], **pp, *o;
+    const struct sg_quota_limits *lim;
+    redisReply *r;
+    size_t n, i;
+    bool mine;
+    int expect;
+
+    sem_init(&op->sem, 0, 0);
+    atomic_init(&op->state, RQ_WAIT);
+    op->next = NULL;
+    op->queued = true;
+    pthread_mutex_lock(&rq->qmu);
+    *rq->qtail = op;
+    rq->qtail = &op->next;
+    for (;;) {
+        /* The queue's lock is held here. */
+        if (atomic_load(&op->state) == RQ_DONE) {
+            /* Answered by another leader while this thread led: its
+             * post (or the lead post it stood in for) is taken here, so
+             * that none is on its way once the op is gone. */
+            pthread_mutex_unlock(&rq->qmu);
+            rq_sem_wait(&op->sem);
+            break;
+        }
+        if (op->queued && rq->inflight < SG_RQ_INFLIGHT) {
+            /* Lead: the oldest waiting and the later ones of its region
+             * with the same limits (commits and releases have none). */
+            n = 0;
+            lim = NULL;
+            mine = false;
+            pp = &rq->qhead;
+            while ((o = *pp) != NULL && n < (size_t)rq->batch_max) {
+                if (n == 0 || (strcmp(o->region, batch[0]->region) == 0
+                               && (o->call.lim == NULL || lim == NULL
+                                   || rq_same_limits(o->call.lim, lim)))) {
+                    batch[n++] = o;
+                    *pp = o->next;
+                    o->queued = false;
+                    mine = mine || o == op;
+                    if (lim == NULL)
+                        lim = o->call.lim;
+                } else {
+                    pp = &o->next;
+                }
+            }
+            rq->qtail = pp;
+            while (*rq->qtail != NULL)
+                rq->qtail = &(*rq->qtail)->next;
+            rq->inflight++;
+            rq_wake_lead(rq);
+            pthread_mutex_unlock(&rq->qmu);
+
+            r = rq_exec(rq, batch, n);
+            if (r != NULL)
+                freeReplyObject(r);
+            for (i = 0; i < n; i++)
+                if (batch[i] != op
+                    && atomic_exchange(&batch[i]->state, RQ_DONE)
+                       == RQ_WAIT)
+                    sem_post(&batch[i]->sem);
+
+            pthread_mutex_lock(&rq->qmu);
+            rq->inflight--;
+            rq_wake_lead(rq);
+            if (mine) {
+                /* Any lead post to this op was made under the lock,
+                 * so it is complete: nothing is on its way. */
+                pthread_mutex_unlock(&rq->qmu);
+                break;
+            }
+            continue;
+        }
+        pthread_mutex_unlock(&rq->qmu);
+        rq_sem_wait(&op->sem);
+        if (atomic_load(&op->state) == RQ_DONE)
+            break;
+        /* Woken to lead. RQ_DONE meanwhile: its answerer found RQ_LEAD
+         * and did not post; the post just taken was the last. */
+        expect = RQ_LEAD;
+        if (!atomic_compare_exchange_strong(&op->state, &expect, RQ_WAIT))
+            break;
+        pthread_mutex_lock(&rq->qmu);
+    }
+    sem_destroy(&op->sem);
+}
+
+/*
+ * rq_run - one operation: alone in its script call for peek, usage and
+ *   reset, and for everything when redis_batch_max is 1; through
+ *   rq_submit otherwise. On failure the handle's error is set.
+ *
+ * Returns: the operation's status; for usage (*out non-NULL) the whole
+ *   reply, which the caller frees.
+ */
+static SG_STATUS
+rq_run(SG_RQ *rq, const char *region, const struct sg_rq_call *call,
+       long long *code, redisReply **out)
+{
+    struct sg_rq_op op, *one = &op;
+    redisReply *r;
+
+    op.region = region;
+    op.call = *call;
+    op.deadline = rq_mono_ms() + rq->head.redis_timeout_ms;
+    op.st = SG_ERR_IO;
+    op.code = 0;
+    op.err[0] = '\0';
+    if (out == NULL && rq->batch_max > 1 && (call->op == 'r'
+                                             || call->op == 'c'
+                                             || call->op == 'l')) {
+        rq_submit(rq, &op);
+    } else {
+        r = rq_exec(rq, &one, 1);
+        if (r != NULL && op.st == SG_OK && out != NULL)
+            *out = r;
+        else if (r != NULL)
+            freeReplyObject(r);
+    }
+    if (op.st != SG_OK)
+        sg_quota_set_error(&rq->head, "%s", op.err);
+    *code = op.code;
+    return op.st;
 }
 
 /* rq_reply_double - element i as a decimal string, finite, >= 0 */
@@ -1359,39 +1710,9 @@ rq_reply_double(const redisReply *r, size_t i, double *v)
     return true;
 }
 
-/* rq_bad_reply - set the error for a malformed reply; SG_ERR_PROTO */
-static SG_STATUS
-rq_bad_reply(SG_RQ *rq, redisReply *r, const char *op)
-{
-    freeReplyObject(r);
-    sg_quota_set_error(&rq->head, "redis %s: malformed reply to %s",
-                       rq->ep.label, op);
-    return SG_ERR_PROTO;
-}
-
 /* ------------------------------------------------------------------ */
 /* The backend table                                                    */
 /* ------------------------------------------------------------------ */
-
-/* rq_op_name - the operation's name for error texts */
-static const char *
-rq_op_name(char op)
-{
-    switch (op) {
-    case 'r':
-        return "reserve";
-    case 'p':
-        return "peek";
-    case 'c':
-        return "commit";
-    case 'l':
-        return "release";
-    case 'u':
-        return "usage";
-    default:
-        return "reset";
-    }
-}
 
 /* rq_admit - reserve or peek: run the script, read the deny code */
 static SG_STATUS
@@ -1400,18 +1721,13 @@ rq_admit(SG_QUOTA *q, char op, const char *region,
          long long rate_units, long long daily_units, long long now_ms,
          enum sg_quota_deny *deny)
 {
-    SG_RQ *rq = (SG_RQ *)q;
     struct sg_rq_call call = {op, now_ms, txn, rate_units, daily_units,
                               lim};
-    redisReply *r;
     long long code;
     SG_STATUS st;
 
-    if ((st = rq_eval(rq, region, &call, &r)) != SG_OK)
+    if ((st = rq_run((SG_RQ *)q, region, &call, &code, NULL)) != SG_OK)
         return st;
-    if (!rq_reply_code(r, 0, 2, &code))
-        return rq_bad_reply(rq, r, rq_op_name(op));
-    freeReplyObject(r);
     *deny = code == 2 ? SG_QUOTA_DAILY : code == 1 ? SG_QUOTA_RATE
             : SG_QUOTA_OK;
     return SG_OK;
@@ -1443,19 +1759,11 @@ static SG_STATUS
 rq_simple_op(SG_QUOTA *q, char op, const char *region, const char *txn,
              long long rate_units, long long daily_units, long long now_ms)
 {
-    SG_RQ *rq = (SG_RQ *)q;
     struct sg_rq_call call = {op, now_ms, txn, rate_units, daily_units,
                               NULL};
-    redisReply *r;
     long long code;
-    SG_STATUS st;
 
-    if ((st = rq_eval(rq, region, &call, &r)) != SG_OK)
-        return st;
-    if (!rq_reply_code(r, 0, 0, &code))
-        return rq_bad_reply(rq, r, rq_op_name(op));
-    freeReplyObject(r);
-    return SG_OK;
+    return rq_run((SG_RQ *)q, region, &call, &code, NULL);
 }
 
 /* rq_commit - turn a hold into sent units */
@@ -1489,18 +1797,22 @@ rq_usage(SG_QUOTA *q, const char *region, const struct sg_quota_limits *lim,
 {
     SG_RQ *rq = (SG_RQ *)q;
     struct sg_rq_call call = {'u', now_ms, "", 0, 0, lim};
-    redisReply *r;
+    redisReply *r = NULL, *e;
+    long long code;
     SG_STATUS st;
 
-    if ((st = rq_eval(rq, region, &call, &r)) != SG_OK)
+    if ((st = rq_run(rq, region, &call, &code, &r)) != SG_OK)
         return st;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4
-        || !rq_reply_double(r, 0, &out->sent_24h)
-        || !rq_reply_double(r, 1, &out->reserved)
-        || !rq_reply_double(r, 2, &out->rate_now)
-        || !rq_reply_double(r, 3, &out->tokens)) {
+    e = r->element[0];
+    if (!rq_reply_double(e, 0, &out->sent_24h)
+        || !rq_reply_double(e, 1, &out->reserved)
+        || !rq_reply_double(e, 2, &out->rate_now)
+        || !rq_reply_double(e, 3, &out->tokens)) {
         memset(out, 0, sizeof(*out));
-        return rq_bad_reply(rq, r, "usage");
+        freeReplyObject(r);
+        sg_quota_set_error(&rq->head, "redis %s: malformed reply to usage",
+                           rq->ep.label);
+        return SG_ERR_PROTO;
     }
     freeReplyObject(r);
     return SG_OK;
@@ -1518,6 +1830,7 @@ rq_close(SG_QUOTA *q)
         rq_free_conn(cn);
     }
     pthread_mutex_destroy(&rq->mu);
+    pthread_mutex_destroy(&rq->qmu);
     memset(rq->ep.pass, 0, sizeof(rq->ep.pass));
     free(rq);
 }
@@ -1562,6 +1875,17 @@ sg_quota_redis_open(const SG_CONF *conf, char *err, size_t errlen)
         sg_seterr(err, errlen, "redis: cannot create a mutex");
         goto fail;
     }
+    if (pthread_mutex_init(&rq->qmu, NULL) != 0) {
+        pthread_mutex_destroy(&rq->mu);
+        sg_seterr(err, errlen, "redis: cannot create a mutex");
+        goto fail;
+    }
+    rq->qtail = &rq->qhead;
+    rq->batch_max = (int)conf->redis_batch_max;
+    if (rq->batch_max < 1)
+        rq->batch_max = 1;
+    if (rq->batch_max > SG_RQ_BATCH_MAX)
+        rq->batch_max = SG_RQ_BATCH_MAX;
     sg_quota_init(&rq->head, &sg_rq_ops, conf);
     ms = rq->head.redis_timeout_ms > 0 ? rq->head.redis_timeout_ms : 1000;
     rq->head.redis_timeout_ms = ms;

@@ -2,27 +2,34 @@
 # tests/bench/redis.sh - Redis quota backend throughput against
 #   redis-benchmark's INCR on the same machine in the same run
 #
-# Usage: flock /tmp/sesgate-bench.lock sh redis.sh BUILDDIR [PAIRS [CONNS]]
+# Usage: flock /tmp/sesgate-bench.lock sh redis.sh BUILDDIR [PAIRS [CONNS
+#                                                   [BATCHES]]]
 #   PAIRS default 200000; CONNS default "8 50" (50 is redis-benchmark's
-#   default number of clients)
+#   default number of clients); BATCHES default "64 1" (redis_batch_max:
+#   64 the default, coalescing; 1 one script call per operation)
 #
 # Starts a throwaway redis-server on a free loopback port in a temp dir
-# (no persistence, no system service). For each connection count C:
+# (no persistence, no system service). For each concurrency C:
 #   redis-benchmark -q -t incr -n 2*PAIRS -c C -P 1
-#   bench_quota_redis -c C -n PAIRS
-# The comparison is like for like: C TCP connections to 127.0.0.1 on
-# both sides, one request in flight per connection (redis-benchmark's
-# -P 1: no pipelining; bench_quota_redis runs C threads, each with its
-# own pooled connection, each waiting for its reply). Each side starts
-# from CONFIG RESETSTAT, so INFO commandstats gives the server's time
-# per INCR and per EVALSHA, and INFO cpu the server's CPU per request;
-# bench_quota_redis prints its own CPU per call. Prints the ratios of
-# reserve+commit pairs/s and of script calls/s (two per pair) to INCR/s
-# (target: pairs at least 50 %), and the load average beside each run.
+#   bench_quota_redis -c C -n PAIRS -b B      for each B in BATCHES
+# Like for like: C clients on both sides, each waiting for its answer
+# before the next request (redis-benchmark's -P 1: no pipelining;
+# bench_quota_redis runs C threads on one handle, as sesgate-milter's
+# session threads share one, each with one transaction in flight). With
+# B = 1 each operation is its own script call, on up to C connections;
+# with B > 1 the operations that threads have waiting at the same time
+# share calls (up to four in flight). Each side starts from CONFIG
+# RESETSTAT, so INFO commandstats gives the server's time per INCR and
+# per EVALSHA and the number of EVALSHA calls (operations per call), and
+# INFO cpu the server's CPU per request or operation; bench_quota_redis
+# prints its own CPU per operation. Prints the ratio of reserve+commit
+# pairs/s to INCR/s (target: at least 50 %) and the load average beside
+# each run.
 
 builddir=${1:-.}
 pairs=${2:-200000}
 conns=${3:-"8 50"}
+batches=${4:-"64 1"}
 bench=$builddir/tests/bench/bench_quota_redis
 
 for t in redis-server redis-benchmark redis-cli; do
@@ -61,7 +68,7 @@ echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')" \
     "on 127.0.0.1:$port, $(nproc) CPUs"
 n_incr=$((pairs * 2))
 for c in $conns; do
-    echo "== $c connections, no pipelining (load $(load))"
+    echo "== $c clients, no pipelining (load $(load))"
     rcli config resetstat >/dev/null
     a=$(server_cpu)
     echo "\$ redis-benchmark -q -t incr -n $n_incr -c $c -P 1"
@@ -76,23 +83,30 @@ for c in $conns; do
     echo "server: INCR usec_per_call $incr_us, server CPU $incr_cpu us" \
         "per request (load $(load))"
 
-    rcli config resetstat >/dev/null
-    a=$(server_cpu)
-    echo "\$ bench_quota_redis -u redis://127.0.0.1:$port/0 -c $c -n $pairs"
-    out=$("$bench" -u "redis://127.0.0.1:$port/0" -c "$c" -n "$pairs") || {
-        echo "$out"; echo "ERROR: bench_quota_redis failed"; exit 1; }
-    b=$(server_cpu)
-    echo "$out"
-    ev_us=$(usec_per_call evalsha)
-    ev_cpu=$(awk -v a="$a" -v b="$b" -v n="$((pairs * 2))" \
-        'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')
-    echo "server: EVALSHA usec_per_call $ev_us, server CPU $ev_cpu us" \
-        "per call (load $(load))"
-    ps=$(echo "$out" | sed -n 's/^pairs\/s: //p')
-    cs=$(echo "$out" | sed -n 's/^script calls\/s: //p')
-    awk -v p="$ps" -v s="$cs" -v i="$incr" -v c="$c" 'BEGIN {
-        printf "ratio (%d conns) pairs/s : INCR/s = %.1f %%\n", c, 100 * p / i
-        printf "ratio (%d conns) script calls/s : INCR/s = %.1f %%\n", c,
-            100 * s / i
-    }'
+    for batch in $batches; do
+        rcli config resetstat >/dev/null
+        a=$(server_cpu)
+        echo "\$ bench_quota_redis -u redis://127.0.0.1:$port/0 -c $c" \
+            "-n $pairs -b $batch"
+        out=$("$bench" -u "redis://127.0.0.1:$port/0" -c "$c" -n "$pairs" \
+            -b "$batch") || {
+            echo "$out"; echo "ERROR: bench_quota_redis failed"; exit 1; }
+        b=$(server_cpu)
+        echo "$out"
+        ev_us=$(usec_per_call evalsha)
+        calls=$(rcli info commandstats | tr -d '\r' |
+            sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p')
+        ev_cpu=$(awk -v a="$a" -v b="$b" -v n="$((pairs * 2))" \
+            'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')
+        echo "server: $calls EVALSHA calls," \
+            "$(awk -v o="$((pairs * 2))" -v c="$calls" \
+                'BEGIN { printf "%.1f", o / c }') operations per call," \
+            "usec_per_call $ev_us, server CPU $ev_cpu us per operation" \
+            "(load $(load))"
+        ps=$(echo "$out" | sed -n 's/^pairs\/s: //p')
+        awk -v p="$ps" -v i="$incr" -v c="$c" -v b="$batch" 'BEGIN {
+            printf "ratio (%d clients, redis_batch_max %d) pairs/s : " \
+                "INCR/s = %.1f %%\n", c, b, 100 * p / i
+        }'
+    done
 done

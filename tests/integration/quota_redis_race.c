@@ -3,7 +3,16 @@
  *   redis-server for t-quota-redis.sh
  *
  * Usage: quota_redis_race -u URL [-U URL2] [-t TIMEOUT_MS] [-g REGION]
- *                         MODE [ARGS]
+ *                         [-G REGION2] [-b BATCH] MODE [ARGS]
+ *
+ *   -b BATCH           redis_batch_max (default: the configuration's)
+ *   -G REGION2         race only: the odd-numbered threads of every
+ *                      process race on REGION2 (against the same quota)
+ *                      and the threads numbered 2 mod 4 use other
+ *                      limits (a higher rate that never refuses either),
+ *                      so that the operations coalesced into one
+ *                      script call are split by region and by limits;
+ *                      adds "admitted2 N" and "usage_sent2 N"
  *
  *   race P T H QUOTA   P processes x T threads race to admit against a
  *                      daily quota of QUOTA units (messages of 1 and 3
@@ -15,10 +24,16 @@
  *   window             rolling window, rate refill, sync reconciliation,
  *                      hold expiry and peek with an injected clock;
  *                      prints "ok NAME" or "FAIL NAME: why" per check.
- *   outage SECONDS     a reserve+commit every 20 ms for SECONDS; prints
+ *   outage SECONDS [BUSY]
+ *                      a reserve+commit every 20 ms for SECONDS; prints
  *                      each change of outcome with the error text, then
  *                      "calls N ok N failed N", "max_fail_ms N",
- *                      "last ok|failed".
+ *                      "last ok|failed". With BUSY, that many more
+ *                      threads on the same handle run pairs without a
+ *                      pause meanwhile (so the measured operations are
+ *                      coalesced with theirs and queue behind their
+ *                      calls); adds "busy_ops N" and "busy_max_op_ms N",
+ *                      the longest any one of their operations took.
  *   flush CMD          reserve, run CMD (SCRIPT FLUSH), reserve again on
  *                      the same handle: "ok flush" or "FAIL flush: why".
  *   reset              commit, reset, check that the region is empty.
@@ -30,6 +45,7 @@
 
 /* System headers. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +61,10 @@
 static const char *opt_url;
 static const char *opt_url2;
 static const char *opt_region = "eu-west-1";
+static const char *opt_region2;
 static const char *opt_pwfile;
 static long opt_timeout = 1000;
+static int opt_batch;
 static int failures;
 
 /* mono_ms - monotonic milliseconds */
@@ -67,10 +85,16 @@ open_quota(const char *url, bool fatal)
     SG_CONF *conf;
     SG_QUOTA *q;
 
-    snprintf(buf, sizeof(buf), "quota_backend = redis\nredis_url = %s\n"
-             "redis_timeout = %ld\nquota_reservation_timeout = 60\n"
-             "redis_password_file = %s\n", url, opt_timeout,
-             opt_pwfile != NULL ? opt_pwfile : "");
+    int n;
+
+    n = snprintf(buf, sizeof(buf), "quota_backend = redis\n"
+                 "redis_url = %s\nredis_timeout = %ld\n"
+                 "quota_reservation_timeout = 60\n"
+                 "redis_password_file = %s\n", url, opt_timeout,
+                 opt_pwfile != NULL ? opt_pwfile : "");
+    if (opt_batch > 0 && n > 0 && (size_t)n < sizeof(buf))
+        snprintf(buf + n, sizeof(buf) - (size_t)n,
+                 "redis_batch_max = %d\n", opt_batch);
     conf = sg_conf_load_buf("test.conf", buf, strlen(buf), err,
                             sizeof(err));
     if (conf == NULL) {
@@ -110,6 +134,8 @@ struct race_arg {
     SG_QUOTA *q;
     int proc, thread;
     double quota;
+    const char *region;         /* opt_region, or opt_region2 (-G) */
+    double rate;                /* 1e6, or 2e6 for other limits (-G) */
     long long admitted, denied_daily, denied_rate, errors;
 };
 
@@ -118,7 +144,7 @@ static void *
 race_thread(void *p)
 {
     struct race_arg *a = p;
-    struct sg_quota_limits lim = {1e6, 1e6, a->quota, 0, 0};
+    struct sg_quota_limits lim = {a->rate, a->rate, a->quota, 0, 0};
     enum sg_quota_deny deny;
     char txn[SG_QUOTA_TXN_MAX + 1];
     unsigned seed = (unsigned)(a->proc * 7919 + a->thread * 104729 + 1);
@@ -132,7 +158,7 @@ race_thread(void *p)
         snprintf(txn, sizeof(txn), "p%d-t%d-m%lld", a->proc, a->thread,
                  n++);
         for (i = 0; i < rcpts; i++) {
-            SG_STATUS st = sg_quota_reserve(a->q, opt_region, &lim, txn, 1,
+            SG_STATUS st = sg_quota_reserve(a->q, a->region, &lim, txn, 1,
                                             1, 0, &deny);
 
             if (st != SG_OK) {
@@ -151,7 +177,7 @@ race_thread(void *p)
                 a->denied_rate++;
         }
         if (held > 0) {
-            if (sg_quota_commit(a->q, opt_region, txn, -1, -1, 0)
+            if (sg_quota_commit(a->q, a->region, txn, -1, -1, 0)
                 != SG_OK)
                 a->errors++;
             else
@@ -169,7 +195,7 @@ race_proc(int proc, int threads, double quota, const char *url, int fd)
     struct race_arg args[64];
     pthread_t tid[64];
     SG_QUOTA *q = open_quota(url, true);
-    long long tot[4] = {0, 0, 0, 0};
+    long long tot[5] = {0, 0, 0, 0, 0};
     int i;
 
     for (i = 0; i < threads; i++) {
@@ -178,11 +204,14 @@ race_proc(int proc, int threads, double quota, const char *url, int fd)
         args[i].proc = proc;
         args[i].thread = i;
         args[i].quota = quota;
+        args[i].region = opt_region2 != NULL && i % 2 == 1 ? opt_region2
+                         : opt_region;
+        args[i].rate = opt_region2 != NULL && i % 4 == 2 ? 2e6 : 1e6;
         pthread_create(&tid[i], NULL, race_thread, &args[i]);
     }
     for (i = 0; i < threads; i++) {
         pthread_join(tid[i], NULL);
-        tot[0] += args[i].admitted;
+        tot[args[i].region == opt_region ? 0 : 4] += args[i].admitted;
         tot[1] += args[i].denied_daily;
         tot[2] += args[i].denied_rate;
         tot[3] += args[i].errors;
@@ -200,14 +229,16 @@ static int
 mode_race(int procs, int threads, int hosts2, double quota)
 {
     int fds[2], i, status;
-    long long tot[4] = {0, 0, 0, 0}, part[4];
+    long long tot[5] = {0, 0, 0, 0, 0}, part[5];
     struct sg_quota_limits lim = {1e6, 1e6, quota, 0, 0};
     struct sg_quota_usage u;
     SG_QUOTA *q = open_quota(opt_url, true);
 
     if (procs < 1 || procs > 64 || threads < 1 || threads > 64)
         return 2;
-    if (sg_quota_reset(q, opt_region) != SG_OK) {
+    if (sg_quota_reset(q, opt_region) != SG_OK
+        || (opt_region2 != NULL && sg_quota_reset(q, opt_region2)
+            != SG_OK)) {
         printf("FAIL reset: %s\n", sg_quota_error(q));
         return 1;
     }
@@ -226,7 +257,7 @@ mode_race(int procs, int threads, int hosts2, double quota)
     }
     close(fds[1]);
     while (read(fds[0], part, sizeof(part)) == (ssize_t)sizeof(part))
-        for (i = 0; i < 4; i++)
+        for (i = 0; i < 5; i++)
             tot[i] += part[i];
     while (wait(&status) > 0)
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -239,6 +270,13 @@ mode_race(int procs, int threads, int hosts2, double quota)
     }
     printf("usage_sent %.0f\nusage_reserved %.0f\n", u.sent_24h,
            u.reserved);
+    if (opt_region2 != NULL) {
+        if (sg_quota_usage(q, opt_region2, &lim, 0, &u) != SG_OK) {
+            printf("FAIL usage: %s\n", sg_quota_error(q));
+            return 1;
+        }
+        printf("admitted2 %lld\nusage_sent2 %.0f\n", tot[4], u.sent_24h);
+    }
     sg_quota_close(q);
     return 0;
 }
@@ -375,17 +413,63 @@ mode_window(void)
 /* outage, flush, reset                                                 */
 /* ------------------------------------------------------------------ */
 
+/* The busy threads of mode_outage. */
+static SG_QUOTA *busy_q;
+static volatile int busy_stop;
+static long long busy_ops, busy_max;
+static pthread_mutex_t busy_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* busy_thread - reserve+commit pairs until told to stop; the longest
+ *   single operation into busy_max */
+static void *
+busy_thread(void *p)
+{
+    struct sg_quota_limits lim = {1e6, 1e6, -1, 0, 0};
+    long long n = 0, mx = 0, t, el;
+    enum sg_quota_deny deny;
+    char txn[48];
+    SG_STATUS st;
+
+    while (!busy_stop) {
+        snprintf(txn, sizeof(txn), "b%ld-%lld", (long)(intptr_t)p, n++);
+        t = mono_ms();
+        st = sg_quota_reserve(busy_q, opt_region, &lim, txn, 1, 1, 0,
+                              &deny);
+        el = mono_ms() - t;
+        mx = el > mx ? el : mx;
+        if (st != SG_OK) {
+            usleep(1000);
+            continue;
+        }
+        t = mono_ms();
+        sg_quota_commit(busy_q, opt_region, txn, -1, -1, 0);
+        el = mono_ms() - t;
+        mx = el > mx ? el : mx;
+    }
+    pthread_mutex_lock(&busy_mu);
+    busy_ops += n;
+    if (mx > busy_max)
+        busy_max = mx;
+    pthread_mutex_unlock(&busy_mu);
+    return NULL;
+}
+
 /* mode_outage - a call every 20 ms; report outcome changes and timing */
 static int
-mode_outage(int seconds)
+mode_outage(int seconds, int busy)
 {
     SG_QUOTA *q = open_quota(opt_url, true);
+    pthread_t tid[64];
+    int i;
     struct sg_quota_limits lim = {1e6, 1e6, -1, 0, 0};
     long long start = mono_ms(), end = start + seconds * 1000LL;
     long long calls = 0, ok = 0, failed = 0, max_fail = 0, max_ok = 0;
     char txn[32], last_err[300] = "";
     int last = -1;
 
+    busy_q = q;
+    for (i = 0; i < busy && i < 64; i++)
+        pthread_create(&tid[i], NULL, busy_thread, (void *)(intptr_t)i);
     while (mono_ms() < end) {
         long long t = mono_ms(), el;
         enum sg_quota_deny deny;
@@ -417,9 +501,14 @@ mode_outage(int seconds)
         fflush(stdout);
         usleep(20000);
     }
+    busy_stop = 1;
+    for (i = 0; i < busy && i < 64; i++)
+        pthread_join(tid[i], NULL);
     printf("calls %lld ok %lld failed %lld\nmax_fail_ms %lld\n"
            "max_ok_ms %lld\nlast %s\n", calls, ok, failed, max_fail, max_ok,
            last == 1 ? "ok" : "failed");
+    if (busy > 0)
+        printf("busy_ops %lld\nbusy_max_op_ms %lld\n", busy_ops, busy_max);
     sg_quota_close(q);
     return 0;
 }
@@ -478,8 +567,9 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: quota_redis_race -u URL [-U URL2] [-t MS] "
-            "[-g REGION] [-p PWFILE] race P T H QUOTA | window | "
-            "outage SECONDS | flush CMD | reset | open\n");
+            "[-g REGION] [-G REGION2] [-b BATCH] [-p PWFILE] "
+            "race P T H QUOTA | window | "
+            "outage SECONDS [BUSY] | flush CMD | reset | open\n");
     exit(2);
 }
 
@@ -489,7 +579,7 @@ main(int argc, char **argv)
 {
     int c;
 
-    while ((c = getopt(argc, argv, "u:U:t:g:p:")) != -1) {
+    while ((c = getopt(argc, argv, "u:U:t:g:G:b:p:")) != -1) {
         switch (c) {
         case 'u':
             opt_url = optarg;
@@ -502,6 +592,12 @@ main(int argc, char **argv)
             break;
         case 'g':
             opt_region = optarg;
+            break;
+        case 'G':
+            opt_region2 = optarg;
+            break;
+        case 'b':
+            opt_batch = atoi(optarg);
             break;
         case 'p':
             opt_pwfile = optarg;
@@ -519,8 +615,8 @@ main(int argc, char **argv)
                          atof(argv[4]));
     if (strcmp(argv[0], "window") == 0)
         return mode_window();
-    if (strcmp(argv[0], "outage") == 0 && argc == 2)
-        return mode_outage(atoi(argv[1]));
+    if (strcmp(argv[0], "outage") == 0 && (argc == 2 || argc == 3))
+        return mode_outage(atoi(argv[1]), argc == 3 ? atoi(argv[2]) : 0);
     if (strcmp(argv[0], "flush") == 0 && argc == 2)
         return mode_flush(argv[1]);
     if (strcmp(argv[0], "reset") == 0)

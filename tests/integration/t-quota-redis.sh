@@ -4,7 +4,10 @@
 # A throwaway redis-server on a free loopback port in a temp dir
 # (redis-lib.sh). Cases: exactness of a race of 8 processes x 2 threads
 # (two of them "another host": their own configuration, through the
-# unix socket) against a daily quota of 5,000; the rolling window, rate
+# unix socket) against a daily quota of 5,000; the same with 2 x 32
+# threads on two regions and two sets of limits, whose operations are
+# coalesced into shared script calls, and with redis_batch_max = 1
+# (one call per operation); the rolling window, rate
 # refill, sync reconciliation and hold expiry with an injected clock;
 # reset; SCRIPT FLUSH (scripts reloaded); the server hung (SIGSTOP),
 # killed and restarted under a running client (errors within
@@ -70,6 +73,41 @@ n=$(out_num denied_daily)
 if [ -n "$n" ] && [ "$n" -ge 16 ]; then sg_pass; else
     sg_fail "denied_daily '$n', want >= 16 (every thread ends refused)"; fi
 
+# evalsha_calls - EVALSHA calls since the last CONFIG RESETSTAT
+evalsha_calls() {
+    redis_cli info commandstats | tr -d '\r' |
+        sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p'
+}
+
+sg_case "coalesced: 2 processes x 32 threads, two regions, two limits"
+redis_cli config resetstat >/dev/null
+sg_run "$prog" -u "$url" -g race-a -G race-b race 2 32 0 5000
+assert_exit 0
+assert_line "admitted 5000"
+assert_line "usage_sent 5000"
+assert_line "admitted2 5000"
+assert_line "usage_sent2 5000"
+assert_line "usage_reserved 0"
+assert_line "errors 0"
+assert_line "denied_rate 0"
+# 10,000 units were reserved one per operation, and each message was
+# committed: far more operations than script calls, unless nothing was
+# carried together.
+calls=$(evalsha_calls)
+if [ -n "$calls" ] && [ "$calls" -lt 10000 ]; then sg_pass; else
+    sg_fail "EVALSHA calls '$calls', want < 10000 (coalesced)"; fi
+
+sg_case "redis_batch_max = 1: one script call per operation"
+redis_cli config resetstat >/dev/null
+sg_run "$prog" -u "$url" -g race-one -b 1 race 4 8 0 5000
+assert_exit 0
+assert_line "admitted 5000"
+assert_line "usage_sent 5000"
+assert_line "errors 0"
+calls=$(evalsha_calls)
+if [ -n "$calls" ] && [ "$calls" -gt 5000 ]; then sg_pass; else
+    sg_fail "EVALSHA calls '$calls', want > 5000 (one per reserve)"; fi
+
 sg_case "window, rate, sync, holds with an injected clock"
 sg_run "$prog" -u "$url" window
 assert_exit 0
@@ -91,7 +129,10 @@ assert_exit 0
 assert_line "ok after-flush"
 
 sg_case "outage: hung, killed, restarted under a running client"
-"$prog" -u "$url" -t 1000 -g outage-test outage 10 \
+# 16 more threads on the same handle keep it busy meanwhile: the
+# measured operations share script calls with theirs and queue behind
+# them, and still none waits much past redis_timeout.
+"$prog" -u "$url" -t 1000 -g outage-test outage 10 16 \
     >"$sg_tmp/outage.out" 2>"$sg_tmp/outage.err" &
 client=$!
 sleep 1
@@ -105,14 +146,18 @@ redis_start
 wait "$client"
 sg_rc=$?
 cat "$sg_tmp/outage.out"
-sg_cmd="quota_redis_race outage 10"
+sg_cmd="quota_redis_race outage 10 16"
 cp "$sg_tmp/outage.out" "$sg_tmp/stdout"
 cp "$sg_tmp/outage.err" "$sg_tmp/stderr"
 assert_exit 0
 assert_out_has "timed out (redis_timeout 1000 ms)"
 assert_out_has "redis 127.0.0.1:$redis_port: connection refused"
 assert_num_le max_fail_ms 1250
+assert_num_le busy_max_op_ms 1250
 assert_line "last ok"
+n=$(out_num busy_ops)
+if [ -n "$n" ] && [ "$n" -ge 1000 ]; then sg_pass; else
+    sg_fail "busy_ops '$n', want >= 1000"; fi
 
 sg_case "password file"
 redis_stop
