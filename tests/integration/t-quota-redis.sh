@@ -108,6 +108,25 @@ calls=$(evalsha_calls)
 if [ -n "$calls" ] && [ "$calls" -gt 5000 ]; then sg_pass; else
     sg_fail "EVALSHA calls '$calls', want > 5000 (one per reserve)"; fi
 
+sg_case "sesgate-milter on Redis: the r4-quota miltertest scenario"
+# The same scenario as t-r4-quota (rate text at the second recipient,
+# daily text, an aborted message's hold released), with the counters on
+# this redis-server: reserve, release and commit through the milter's
+# threads and the coalescing path.
+SG_EXTRA_CONF="quota_backend = redis
+redis_url = $url"
+export SG_EXTRA_CONF
+sg_run sh "$top_srcdir/tests/integration/milter/run-one.sh" r4-quota
+unset SG_EXTRA_CONF
+if [ "$sg_rc" = 77 ]; then
+    echo "skip: $sg_casename: miltertest missing"
+else
+    assert_exit 0
+    n=$(redis_cli exists "sesgate:q:{us-west-2}")
+    if [ "$n" = 1 ]; then sg_pass; else
+        sg_fail "no counters for us-west-2 on the server ('$n')"; fi
+fi
+
 sg_case "window, rate, sync, holds with an injected clock"
 sg_run "$prog" -u "$url" window
 assert_exit 0

@@ -5,7 +5,7 @@
 # Imports state.json into a fresh state_dir (nobody's when run as
 # root: the scenarios' milter_user), writes the scenario's
 # .conf with @STATE_DIR@, @MAP@, @TMP@ and @DIR@ (this directory)
-# replaced, and runs
+# replaced and SG_EXTRA_CONF (lines, if set) appended, and runs
 # "miltertest -s t-NAME.lua" with SG_MILTER, SG_CONF, SG_SOCK and
 # SG_LUALIB (lib.lua, the scenarios' shared prelude) in the
 # environment; the script starts the milter itself (sg.start()).
@@ -39,6 +39,9 @@ fi
 sed -e "s|@STATE_DIR@|$tmp/state|g" -e "s|@MAP@|$here/sender_region_map|g" \
     -e "s|@TMP@|$tmp|g" -e "s|@DIR@|$here|g" "$here/t-$name.conf" \
     > "$tmp/sesgate.conf"
+if [ -n "${SG_EXTRA_CONF:-}" ]; then
+    printf '%s\n' "$SG_EXTRA_CONF" >> "$tmp/sesgate.conf"
+fi
 if ! "$top_builddir/ctl/sesgatectl" -c "$tmp/sesgate.conf" import \
         "$here/state.json" > "$tmp/import.out" 2>&1; then
     echo "FAIL t-$name: import"; cat "$tmp/import.out"; exit 1
