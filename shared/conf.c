@@ -94,26 +94,11 @@ is_ws(int c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/*
- * quote - a printable, bounded copy of untrusted text for a message:
- * control and non-ASCII bytes become '?', long text ends in "...".
- */
+/* quote - sg_excerpt of a terminated string */
 static const char *
 quote(const char *s, char *out, size_t size)
 {
-    size_t i, o = 0, n = strlen(s);
-
-    for (i = 0; i < n && o + 4 < size; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    if (i < n) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-    return out;
+    return sg_excerpt(s, strlen(s), out, size);
 }
 
 /* sg_conf_params - the parameter table */

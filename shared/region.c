@@ -131,30 +131,6 @@ lower(int c)
     return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-/*
- * quote - a printable, bounded copy of untrusted text for a message:
- * control and non-ASCII bytes become '?', long text ends in "...".
- */
-static const char *
-quote(const char *s, size_t n, char *out, size_t size)
-{
-    size_t i, o = 0;
-
-    for (i = 0; i < n && o + 4 < size; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    if (i < n && size >= 4) {
-        if (o > size - 4)
-            o = size - 4;
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* sg_region_table - all regions */
 const struct sg_region *
 sg_region_table(size_t *n)
@@ -422,22 +398,22 @@ map_line(struct sg_region_map *map, const char *name, unsigned long lineno,
 
     if (vlen == 0) {
         sg_seterr(err, errlen, "%s:%lu: missing value for key '%s'", name,
-                lineno, quote(k, klen, q, sizeof(q)));
+                lineno, sg_excerpt(k, klen, q, sizeof(q)));
         return -1;
     }
     if (p < end) {
         sg_seterr(err, errlen, "%s:%lu: unexpected text after value: '%s'",
-                name, lineno, quote(p, (size_t)(end - p), q, sizeof(q)));
+                name, lineno, sg_excerpt(p, (size_t)(end - p), q, sizeof(q)));
         return -1;
     }
     if ((why = check_key(key, klen)) != NULL) {
         sg_seterr(err, errlen, "%s:%lu: bad key '%s': %s", name, lineno,
-                quote(k, klen, q, sizeof(q)), why);
+                sg_excerpt(k, klen, q, sizeof(q)), why);
         return -1;
     }
     if ((r = sg_region_from_value(value)) == NULL) {
         sg_seterr(err, errlen, "%s:%lu: unknown SES region or relay host '%s'",
-                name, lineno, quote(v, vlen, q, sizeof(q)));
+                name, lineno, sg_excerpt(v, vlen, q, sizeof(q)));
         return -1;
     }
     if ((map->count + 1) * 2 > map->cap && map_grow(map) < 0) {
@@ -447,7 +423,7 @@ map_line(struct sg_region_map *map, const char *name, unsigned long lineno,
     slot = map_slot(map, key);
     if (slot->key != NULL) {
         sg_seterr(err, errlen, "%s:%lu: duplicate key '%s' (first on line %lu)",
-                name, lineno, quote(k, klen, q, sizeof(q)), slot->line);
+                name, lineno, sg_excerpt(k, klen, q, sizeof(q)), slot->line);
         return -1;
     }
     if ((slot->key = strdup(key)) == NULL) {

@@ -136,6 +136,18 @@ extern void sg_seterr(char *err, size_t errlen, const char *fmt, ...)
     SG_PRINTFLIKE(3, 4);
 
 /*
+ * sg_excerpt - a printable, bounded copy of untrusted text for a message
+ *
+ * Parameters: s, n: the text and its length (need not be terminated);
+ *   out, size: the buffer. Control and non-ASCII bytes become '?'; text
+ *   that does not fit is cut and ends in "..." (only when size >= 4, so a
+ *   tiny buffer is never overrun). out is always terminated (size > 0).
+ * Returns: out. Thread-safe.
+ */
+extern const char *sg_excerpt(const char *s, size_t n, char *out,
+                              size_t size);
+
+/*
  * sg_version - the package version string ("0.1.0")
  */
 extern const char *sg_version(void);

@@ -1,10 +1,12 @@
 /*
- * status.c - status texts and classes, the package version
+ * status.c - status texts and classes, the package version, the error
+ * buffer and message excerpt helpers
  */
 
 /* System headers. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Local headers. */
 #include "config.h"
@@ -72,4 +74,25 @@ sg_seterr(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+/* sg_excerpt - printable, bounded copy of untrusted text for a message */
+const char *
+sg_excerpt(const char *s, size_t n, char *out, size_t size)
+{
+    size_t i, o = 0;
+
+    if (size == 0)
+        return out;
+    for (i = 0; i < n && o + 4 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    if (i < n && size >= 4) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+    return out;
 }
