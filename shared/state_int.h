@@ -164,6 +164,26 @@ extern int sg_supp_decode(const void *data, size_t len,
                           struct sg_suppressed *out, const char **json,
                           size_t *jsonlen);
 
+/*
+ * One entry of a region's keys: name is the key after "region\t" (not
+ * terminated), v the value. Returns 0 to go on, > 0 to stop, < 0 to stop
+ * with an error the callback has put into snap->err.
+ */
+typedef int (*sg_snap_prefix_fn)(const char *name, size_t namelen,
+                                 const MDB_val *v, void *arg);
+
+/*
+ * sg_snap_prefix_each - walk the keys "region\t..." of a database in key
+ * order
+ *
+ * Returns: SG_OK (also when fn stopped); SG_ERR_NOTFOUND when region
+ *   forms no key; SG_ERR_STATE with the snapshot's error set when the
+ *   snapshot is not begun, LMDB fails or fn returned < 0.
+ */
+extern SG_STATUS sg_snap_prefix_each(SG_SNAP *snap, MDB_dbi dbi,
+                                     const char *region,
+                                     sg_snap_prefix_fn fn, void *arg);
+
 /* Raw iteration over a region's list, with the unknown fields. */
 typedef int (*sg_supp_raw_fn)(const struct sg_suppressed *entry,
                               const char *json, size_t jsonlen, void *arg);

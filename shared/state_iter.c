@@ -66,6 +66,45 @@ copy_out(const void *data, size_t len, char **out, size_t *outlen)
     return SG_OK;
 }
 
+/* sg_snap_prefix_each - walk the keys "region\t..." of a database */
+SG_STATUS
+sg_snap_prefix_each(SG_SNAP *snap, MDB_dbi dbi, const char *region,
+                    sg_snap_prefix_fn fn, void *arg)
+{
+    char key[SG_KEY_MAX];
+    MDB_cursor *cur;
+    MDB_val k, v;
+    size_t plen;
+    int rc, stop = 0;
+
+    if (!snap->running) {
+        snprintf(snap->err, sizeof(snap->err), "snapshot not begun");
+        return SG_ERR_STATE;
+    }
+    /* The prefix "region\t": a key with a one-letter name, less it. */
+    if ((plen = sg_state_key(key, sizeof(key), region, "x", 1, 0)) == 0)
+        return SG_ERR_NOTFOUND;
+    plen--;
+    if ((rc = mdb_cursor_open(snap->txn, dbi, &cur)) != 0)
+        return iter_fail(snap, rc);
+    k.mv_data = key;
+    k.mv_size = plen;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size <= plen || memcmp(k.mv_data, key, plen) != 0)
+            break;
+        if ((stop = fn((const char *)k.mv_data + plen, k.mv_size - plen, &v,
+                       arg)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (stop < 0)
+        return SG_ERR_STATE;
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return iter_fail(snap, rc);
+    return SG_OK;
+}
+
 /* sg_snap_identity_json - a stored identity's whole JSON entry */
 SG_STATUS
 sg_snap_identity_json(SG_SNAP *snap, const char *region, const char *name,
@@ -103,50 +142,40 @@ sg_snap_identity_json(SG_SNAP *snap, const char *region, const char *name,
     return copy_out(json, jlen, out, len);
 }
 
+/* What the identity and configuration set walks hand their entries. */
+struct named_arg {
+    const char *region;
+    sg_ident_fn ident_fn;
+    sg_cset_fn cset_fn;
+    void *arg;
+};
+
+/* ident_entry - one stored identity; malformed ones are passed over */
+static int
+ident_entry(const char *key, size_t nlen, const MDB_val *v, void *arg)
+{
+    const struct named_arg *a = arg;
+    char name[SG_STATE_NAME_MAX + 1];
+    struct sg_identity id;
+    const char *json;
+    size_t jlen;
+
+    if (nlen >= sizeof(name) || ident_decode(v, &id, &json, &jlen) != 0)
+        return 0;
+    memcpy(name, key, nlen);
+    name[nlen] = '\0';
+    return a->ident_fn(a->region, name, &id, json, jlen, a->arg) != 0;
+}
+
 /* sg_snap_identities_each - iterate a region's identities */
 SG_STATUS
 sg_snap_identities_each(SG_SNAP *snap, const char *region, sg_ident_fn fn,
                         void *arg)
 {
-    char key[SG_KEY_MAX], name[SG_STATE_NAME_MAX + 1];
-    struct sg_identity id;
-    MDB_cursor *cur;
-    MDB_val k, v;
-    const char *json;
-    size_t plen, jlen, nlen;
-    int rc;
+    struct named_arg a = { region, fn, NULL, arg };
 
-    if (!snap->running) {
-        snprintf(snap->err, sizeof(snap->err), "snapshot not begun");
-        return SG_ERR_STATE;
-    }
-    /* The prefix "region\t": a key with a one-letter name, less it. */
-    if ((plen = sg_state_key(key, sizeof(key), region, "x", 1, 0)) == 0)
-        return SG_ERR_NOTFOUND;
-    plen--;
-    if ((rc = mdb_cursor_open(snap->txn, snap->st->ident, &cur)) != 0)
-        return iter_fail(snap, rc);
-    k.mv_data = key;
-    k.mv_size = plen;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size <= plen || memcmp(k.mv_data, key, plen) != 0)
-            break;
-        nlen = k.mv_size - plen;
-        if (nlen >= sizeof(name) || ident_decode(&v, &id, &json, &jlen)
-            != 0)
-            continue;
-        memcpy(name, (const char *)k.mv_data + plen, nlen);
-        name[nlen] = '\0';
-        if (fn(region, name, &id, json, jlen, arg) != 0) {
-            rc = MDB_NOTFOUND;
-            break;
-        }
-    }
-    mdb_cursor_close(cur);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return iter_fail(snap, rc);
-    return SG_OK;
+    return sg_snap_prefix_each(snap, snap->st->ident, region, ident_entry,
+                               &a);
 }
 
 /* sg_snap_region_json - a region's extra JSON */
@@ -181,44 +210,28 @@ sg_snap_region_json(SG_SNAP *snap, const char *region, char **out,
     return copy_out(v.mv_data, v.mv_size, out, len);
 }
 
+/* cset_entry - one configuration set name */
+static int
+cset_entry(const char *key, size_t nlen, const MDB_val *v, void *arg)
+{
+    const struct named_arg *a = arg;
+    char name[SG_STATE_NAME_MAX + 1];
+
+    (void)v;
+    if (nlen >= sizeof(name))
+        return 0;
+    memcpy(name, key, nlen);
+    name[nlen] = '\0';
+    return a->cset_fn(a->region, name, a->arg) != 0;
+}
+
 /* sg_snap_config_sets_each - a region's configuration set names */
 SG_STATUS
 sg_snap_config_sets_each(SG_SNAP *snap, const char *region, sg_cset_fn fn,
                          void *arg)
 {
-    char key[SG_KEY_MAX], name[SG_STATE_NAME_MAX + 1];
-    MDB_cursor *cur;
-    MDB_val k, v;
-    size_t plen, nlen;
-    int rc;
+    struct named_arg a = { region, NULL, fn, arg };
 
-    if (!snap->running) {
-        snprintf(snap->err, sizeof(snap->err), "snapshot not begun");
-        return SG_ERR_STATE;
-    }
-    if ((plen = sg_state_key(key, sizeof(key), region, "x", 1, 0)) == 0)
-        return SG_ERR_NOTFOUND;
-    plen--;
-    if ((rc = mdb_cursor_open(snap->txn, snap->st->cset, &cur)) != 0)
-        return iter_fail(snap, rc);
-    k.mv_data = key;
-    k.mv_size = plen;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size <= plen || memcmp(k.mv_data, key, plen) != 0)
-            break;
-        nlen = k.mv_size - plen;
-        if (nlen >= sizeof(name))
-            continue;
-        memcpy(name, (const char *)k.mv_data + plen, nlen);
-        name[nlen] = '\0';
-        if (fn(region, name, arg) != 0) {
-            rc = MDB_NOTFOUND;
-            break;
-        }
-    }
-    mdb_cursor_close(cur);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return iter_fail(snap, rc);
-    return SG_OK;
+    return sg_snap_prefix_each(snap, snap->st->cset, region, cset_entry,
+                               &a);
 }

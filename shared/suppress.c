@@ -556,51 +556,41 @@ sg_snap_suppressed(SG_SNAP *snap, const char *region, const char *addr,
     return SG_OK;
 }
 
+/* What the raw walk hands each entry. */
+struct raw_arg {
+    SG_SNAP *snap;
+    sg_supp_raw_fn fn;
+    void *arg;
+};
+
+/* raw_entry - decode one entry; a malformed one stops the walk */
+static int
+raw_entry(const char *key, size_t alen, const MDB_val *v, void *arg)
+{
+    const struct raw_arg *a = arg;
+    struct sg_suppressed e;
+    const char *json;
+    size_t jlen;
+
+    if (sg_supp_decode(v->mv_data, v->mv_size, key, alen, &e, &json, &jlen)
+        != 0) {
+        snprintf(a->snap->err, sizeof(a->snap->err),
+                 "%s: bad suppressed entry", a->snap->st->path);
+        return -1;
+    }
+    return a->fn(&e, json, jlen, a->arg) != 0;
+}
+
 /* sg_supp_each_raw - iterate a region's list in key order */
 SG_STATUS
 sg_supp_each_raw(SG_SNAP *snap, const char *region, sg_supp_raw_fn fn,
                  void *arg)
 {
-    char key[SG_KEY_MAX];
-    struct sg_suppressed e;
-    MDB_cursor *cur;
-    MDB_val k, v;
-    const char *json;
-    size_t plen, jlen;
-    int rc;
+    struct raw_arg a = { snap, fn, arg };
+    SG_STATUS st;
 
-    if (!snap->running) {
-        snprintf(snap->err, sizeof(snap->err), "snapshot not begun");
-        return SG_ERR_STATE;
-    }
-    if ((plen = sg_state_key(key, sizeof(key), region, "x", 1, 0)) == 0)
-        return SG_OK;
-    plen--;
-    if ((rc = mdb_cursor_open(snap->txn, snap->st->supp, &cur)) != 0)
-        goto fail;
-    k.mv_data = key;
-    k.mv_size = plen;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size <= plen || memcmp(k.mv_data, key, plen) != 0)
-            break;
-        if (sg_supp_decode(v.mv_data, v.mv_size, (char *)k.mv_data + plen,
-                           k.mv_size - plen, &e, &json, &jlen) != 0) {
-            mdb_cursor_close(cur);
-            snprintf(snap->err, sizeof(snap->err),
-                     "%s: bad suppressed entry", snap->st->path);
-            return SG_ERR_STATE;
-        }
-        if (fn(&e, json, jlen, arg) != 0)
-            break;
-    }
-    mdb_cursor_close(cur);
-    if (rc == 0 || rc == MDB_NOTFOUND)
-        return SG_OK;
-fail:
-    snprintf(snap->err, sizeof(snap->err), "cannot read %s: %s",
-             snap->st->path, mdb_strerror(rc));
-    return SG_ERR_STATE;
+    st = sg_snap_prefix_each(snap, snap->st->supp, region, raw_entry, &a);
+    return st == SG_ERR_NOTFOUND ? SG_OK : st;
 }
 
 /* Adapter from the raw iterator to the public callback. */
