@@ -6,7 +6,12 @@
 # it short, e.g. DURATION=30), SAMPLE (seconds between samples of the
 # milter's VmRSS and descriptors, default 5), KIND (inet or unix, the
 # milter's socket, default inet), PER_CONN (transactions per SMTP
-# connection before QUIT and a new one, default 20).
+# connection before QUIT and a new one, default 20), QUOTA_BACKEND
+# (embedded, the default, or redis: a throwaway redis-server on a
+# loopback port holds the quota counters; the run also asserts that
+# Redis counted every accepted message, and prints how many quota
+# operations shared a script call: few at this rate, where calls seldom
+# overlap and nothing waits to be coalesced).
 #
 # Each session is a loopback SMTP client (Python asyncio, one connection
 # at a time) sending, in turn:
@@ -39,24 +44,51 @@ DURATION=${DURATION:-600}
 SAMPLE=${SAMPLE:-5}
 KIND=${KIND:-inet}
 PER_CONN=${PER_CONN:-20}
+QUOTA_BACKEND=${QUOTA_BACKEND:-embedded}
 
 pf_need_peers
 sg_need_built "$milter" "$ctl"
+if [ "$QUOTA_BACKEND" = redis ]; then
+    for t in redis-server redis-cli; do
+        command -v "$t" >/dev/null 2>&1 || sg_skip "$t missing"
+    done
+fi
 
 milter_pid=
 sampler=
+redis_pid=
 sg_what=load
 
 cleanup() {
     [ -n "$sampler" ] && kill "$sampler" 2>/dev/null
     sg_daemon_stop "$milter_pid"
     pf_stop
+    if [ -n "$redis_pid" ]; then
+        kill "$redis_pid" 2>/dev/null
+        wait "$redis_pid" 2>/dev/null
+    fi
     sg_tmpdir_remove "$T"
 }
 sg_tmpdir mload
 
 D=$T/m
 pf_milter_prepare "$D" "$ctl" || { echo "import failed"; exit 1; }
+if [ "$QUOTA_BACKEND" = redis ]; then
+    rport=$(pf_free_port)
+    mkdir -p "$T/redis"
+    redis-server --port "$rport" --bind 127.0.0.1 --dir "$T/redis" \
+        --save '' --appendonly no --daemonize no \
+        --logfile "$T/redis/redis.log" &
+    redis_pid=$!
+    rcli() { redis-cli -h 127.0.0.1 -p "$rport" "$@"; }
+    for _ in $(seq 1 100); do
+        [ "$(rcli ping 2>/dev/null)" = PONG ] && break
+        sleep 0.05
+    done
+    printf '%s\n' "quota_backend = redis" \
+        "redis_url = redis://127.0.0.1:$rport/0" >>"$D/sesgate.conf"
+    echo "quota counters on redis-server 127.0.0.1:$rport"
+fi
 pf_milter_spec "$KIND" "$D"
 LOG=$T/milter.log
 sg_daemon_start "$LOG" "$milter" -f -c "$D/sesgate.conf" \
@@ -241,6 +273,26 @@ sg_check "no unexpected reply ($unexp)" [ "$unexp" = 0 ]
 sg_check "no connection error ($cerr)" [ "$cerr" = 0 ]
 sg_check "the accepted are ok + mixed ($acc = $n_ok + $n_mixed)" \
     [ "$acc" = $((n_ok + n_mixed)) ]
+
+if [ "$QUOTA_BACKEND" = redis ]; then
+    # Every accepted message is a reserve at RCPT and a commit at the
+    # end of the message (a refused recipient reserves nothing).
+    calls=$(rcli info commandstats | tr -d '\r' |
+        sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p')
+    ops=$((2 * acc))
+    echo "redis: ${calls:-?} EVALSHA calls for at least $ops quota" \
+        "operations ($(python3 -c "print(round($ops / max(${calls:-0}, 1), 1))")" \
+        "per call)"
+    sg_check "the milter's quota calls went to Redis (${calls:-?})" \
+        [ "${calls:-0}" -gt 0 ]
+    sent=$("$ctl" -c "$D/sesgate.conf" status --json --region eu-west-1 |
+        python3 -c 'import json, sys
+d = json.load(sys.stdin)
+r = d["regions"]["eu-west-1"] if "regions" in d else d
+print(int(r["sent_24h"]))' 2>/dev/null)
+    sg_check "Redis counted every accepted message ($sent >= $acc)" \
+        [ "${sent:-0}" -gt 0 -a "${sent:-0}" -ge "$acc" ]
+fi
 
 # The sink: every accepted message (plus the warm-up's), nothing refused.
 wacc=$(python3 -c 'import json, sys
