@@ -139,6 +139,29 @@ remote(struct ctl_ctx *ctx, const char *region, int argc, char **argv,
     return status;
 }
 
+/*
+ * open_for_change - the checks and set-up that add and remove share: at
+ * least one address, every one valid, then the configuration and the
+ * state store (*st, for writing)
+ */
+static int
+open_for_change(struct ctl_ctx *ctx, const char *cmd, int argc, char **argv,
+                int first, SG_STATE **st)
+{
+    struct sg_addr a;
+    int status;
+    int i;
+
+    if (first >= argc)
+        return ctl_usage_error(cmd, "no address given");
+    for (i = first; i < argc; i++)
+        if (normalise_addr(argv[i], &a) == NULL)
+            return CTL_EXIT_DATAERR;
+    if ((status = ctl_load_conf(ctx)) != 0)
+        return status;
+    return ctl_open_state(ctx, 0, st);
+}
+
 /* supp_add - suppress add --region R [--reason X] ADDR... */
 static int
 supp_add(struct ctl_ctx *ctx, int argc, char **argv)
@@ -159,15 +182,8 @@ supp_add(struct ctl_ctx *ctx, int argc, char **argv)
     if (o.region == NULL)
         return ctl_usage_error("suppress add", "--region is required "
                                "(adding is per region)");
-    if (first >= argc)
-        return ctl_usage_error("suppress add", "no address given");
-    for (i = first; i < argc; i++)
-        if (normalise_addr(argv[i], &a) == NULL)
-            return CTL_EXIT_DATAERR;
-
-    if ((status = ctl_load_conf(ctx)) != 0)
-        return status;
-    if ((status = ctl_open_state(ctx, 0, &st)) != 0)
+    if ((status = open_for_change(ctx, "suppress add", argc, argv, first,
+                                  &st)) != 0)
         return status;
     for (i = first; i < argc; i++) {
         addr = normalise_addr(argv[i], &a);
@@ -207,15 +223,8 @@ supp_remove(struct ctl_ctx *ctx, int argc, char **argv)
     if ((status = parse_opts("suppress remove", argc, argv, 0, &o,
                              &first)) != 0 || first < 0)
         return status;
-    if (first >= argc)
-        return ctl_usage_error("suppress remove", "no address given");
-    for (i = first; i < argc; i++)
-        if (normalise_addr(argv[i], &a) == NULL)
-            return CTL_EXIT_DATAERR;
-
-    if ((status = ctl_load_conf(ctx)) != 0)
-        return status;
-    if ((status = ctl_open_state(ctx, 0, &st)) != 0)
+    if ((status = open_for_change(ctx, "suppress remove", argc, argv,
+                                  first, &st)) != 0)
         return status;
     for (i = first; i < argc; i++) {
         addr = normalise_addr(argv[i], &a);
