@@ -149,43 +149,6 @@ log_sink(int level, const char *msg, void *arg)
         fprintf(stderr, "%s: %s\n", MLFI_PROG, msg);
 }
 
-/* facility_of - the syslog facility named by syslog_facility */
-static int
-facility_of(const char *name)
-{
-    static const struct {
-        const char *name;
-        int facility;
-    } table[] = {
-        { "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
-        { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
-        { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-        { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-        { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 }
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-        if (strcasecmp(name, table[i].name) == 0)
-            return table[i].facility;
-    return LOG_MAIL;
-}
-
-/* level_of - the sg_log level named by log_level */
-static int
-level_of(const char *name)
-{
-    if (strcasecmp(name, "err") == 0)
-        return SG_LOG_ERR;
-    if (strcasecmp(name, "warning") == 0)
-        return SG_LOG_WARNING;
-    if (strcasecmp(name, "notice") == 0)
-        return SG_LOG_NOTICE;
-    if (strcasecmp(name, "debug") == 0)
-        return SG_LOG_DEBUG;
-    return SG_LOG_INFO;
-}
-
 /* load - load the configuration (or the defaults without -c/file) */
 static int
 load(char *err, size_t errlen)
@@ -475,8 +438,8 @@ main(int argc, char **argv)
         die(SG_EXIT_CONFIG, "%s", err);
     conf = mlfi_cfg_conf();
     openlog(MLFI_PROG, LOG_PID | LOG_NDELAY,
-            facility_of(conf->syslog_facility));
-    sg_log_set_sink(log_sink, NULL, level_of(conf->log_level));
+            sg_log_facility_of(conf->syslog_facility));
+    sg_log_set_sink(log_sink, NULL, sg_log_level_of(conf->log_level));
     if (sock == NULL)
         sock = conf->milter_socket;
     if (conf->metrics_listen[0] != '\0') {

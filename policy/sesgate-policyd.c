@@ -77,42 +77,6 @@ usage(FILE *fp)
             PROG, PROG, PROG, SG_DEFAULT_CONF);
 }
 
-/* level_of - log_level word to an SG_LOG level */
-static int
-level_of(const char *word)
-{
-    static const struct { const char *w; int l; } t[] = {
-        { "err", SG_LOG_ERR }, { "warning", SG_LOG_WARNING },
-        { "notice", SG_LOG_NOTICE }, { "info", SG_LOG_INFO },
-        { "debug", SG_LOG_DEBUG }
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-        if (strcmp(word, t[i].w) == 0)
-            return t[i].l;
-    return SG_LOG_INFO;
-}
-
-/* facility_of - syslog_facility word to a facility */
-static int
-facility_of(const char *word)
-{
-    static const struct { const char *w; int f; } t[] = {
-        { "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
-        { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
-        { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-        { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-        { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 }
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-        if (strcmp(word, t[i].w) == 0)
-            return t[i].f;
-    return LOG_MAIL;
-}
-
 /* log_sink - syslog, plus stderr with -f; stderr alone before openlog */
 static void
 log_sink(int level, const char *msg, void *arg)
@@ -136,10 +100,11 @@ setup_log(const SG_CONF *conf)
 {
     if (syslog_open)
         closelog();
-    openlog(PROG, LOG_PID | LOG_NDELAY, facility_of(conf->syslog_facility));
+    openlog(PROG, LOG_PID | LOG_NDELAY,
+            sg_log_facility_of(conf->syslog_facility));
     syslog_open = 1;
     sg_log_set_sink(log_sink, NULL,
-                    verbose ? SG_LOG_DEBUG : level_of(conf->log_level));
+                    verbose ? SG_LOG_DEBUG : sg_log_level_of(conf->log_level));
 }
 
 /* load_conf - the configuration file, or defaults when there is none */

@@ -1,10 +1,13 @@
 /*
- * log.c - the library's diagnostic channel: one sink, set by the program
+ * log.c - the library's diagnostic channel: one sink, set by the program;
+ *   the words of log_level and syslog_facility for the daemons' sinks
  */
 
 /* System headers. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <strings.h>
+#include <syslog.h>
 
 /* Local headers. */
 #include "config.h"
@@ -52,4 +55,46 @@ sg_log(int level, const char *fmt, ...)
     va_start(ap, fmt);
     sg_vlog(level, fmt, ap);
     va_end(ap);
+}
+
+/* sg_log_level_of - the level a log_level word names */
+int
+sg_log_level_of(const char *word)
+{
+    static const struct {
+        const char *word;
+        int level;
+    } table[] = {
+        { "err", SG_LOG_ERR }, { "warning", SG_LOG_WARNING },
+        { "notice", SG_LOG_NOTICE }, { "info", SG_LOG_INFO },
+        { "debug", SG_LOG_DEBUG }
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcasecmp(word, table[i].word) == 0)
+            return table[i].level;
+    return SG_LOG_INFO;
+}
+
+/* sg_log_facility_of - the syslog facility a syslog_facility word names */
+int
+sg_log_facility_of(const char *word)
+{
+    static const struct {
+        const char *word;
+        int facility;
+    } table[] = {
+        { "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+        { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+        { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+        { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+        { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 }
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcasecmp(word, table[i].word) == 0)
+            return table[i].facility;
+    return LOG_MAIL;
 }

@@ -47,4 +47,21 @@ extern void sg_vlog(int level, const char *fmt, va_list ap);
 /* sg_log_enabled - whether a level would reach the sink */
 extern int sg_log_enabled(int level);
 
+/*
+ * sg_log_level_of - the SG_LOG level a log_level word names ("err",
+ *   "warning", "notice", "info", "debug"; any case)
+ *
+ * Returns: the level; SG_LOG_INFO for any other word. Thread-safe.
+ */
+extern int sg_log_level_of(const char *word);
+
+/*
+ * sg_log_facility_of - the syslog(3) facility a syslog_facility word
+ *   names ("mail", "daemon", "local0" to "local7"; any case)
+ *
+ * Returns: the LOG_* facility; LOG_MAIL for any other word. Maps a name
+ *   only: the library still never calls syslog() itself. Thread-safe.
+ */
+extern int sg_log_facility_of(const char *word);
+
 #endif /* SG_LOG_H */
