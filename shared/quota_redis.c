@@ -142,10 +142,12 @@
 
 /* Bounds of one script call's request, each argument a bulk string
  * ("$len\r\n...\r\n"): the head (the array's length, EVALSHA, the
- * SHA, 2, the region's two keys, n) and one operation (op, now, txn,
- * two unit counts and six limits), with room to spare. */
-#define SG_RQ_HEAD_MAX      (2 * SG_REGION_MAX + 160)
-#define SG_RQ_OP_MAX        (SG_QUOTA_TXN_MAX + 320)
+ * SHA, 2, the region's two keys, now, n, the limits flag and the six
+ * limits: at most 2 * SG_REGION_MAX + 333 bytes) and one operation (op,
+ * txn, two unit counts: at most SG_QUOTA_TXN_MAX + 40), with room to
+ * spare. */
+#define SG_RQ_HEAD_MAX      (2 * SG_REGION_MAX + 400)
+#define SG_RQ_OP_MAX        (SG_QUOTA_TXN_MAX + 64)
 
 /* Most operations in one script call (redis_batch_max's upper bound,
  * which the script checks too). */
