@@ -320,22 +320,25 @@ check_user(const SG_CONF *conf)
 static void
 drop_root(const SG_CONF *conf)
 {
-    struct passwd *pw;
-
-    if (geteuid() != 0)
+    switch (sg_drop_root(conf->milter_user)) {
+    case SG_DROP_OK:
         return;
-    if ((pw = getpwnam(conf->milter_user)) == NULL)
+    case SG_DROP_NOUSER:
         drop_fail("milter_user: no user '%s'", conf->milter_user);
-    if (pw->pw_uid == 0)
+        break;
+    case SG_DROP_UID0:
         drop_fail("milter_user '%s' is root (uid 0): refusing to run as "
                   "root", conf->milter_user);
-    if (initgroups(pw->pw_name, pw->pw_gid) != 0
-        || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+        break;
+    case SG_DROP_FAILED:
         drop_fail("milter_user: cannot become %s: %s", conf->milter_user,
                   strerror(errno));
-    if (setuid(0) == 0 || geteuid() == 0)
+        break;
+    case SG_DROP_REGAIN:
         drop_fail("milter_user: could regain root after becoming %s",
                   conf->milter_user);
+        break;
+    }
 }
 
 /* raise_nofile - one descriptor per connection: take the hard limit */
@@ -370,14 +373,7 @@ set_thread_stack(void)
 static void
 write_pid_file(const char *path)
 {
-    FILE *fp;
-
-    if (path[0] == '\0')
-        return;
-    if ((fp = fopen(path, "w")) == NULL)
-        die(SG_EXIT_CONFIG, "%s: %s", path, strerror(errno));
-    fprintf(fp, "%ld\n", (long)getpid());
-    if (fclose(fp) != 0)
+    if (sg_write_pid_file(path) != 0)
         die(SG_EXIT_CONFIG, "%s: %s", path, strerror(errno));
 }
 

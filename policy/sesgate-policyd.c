@@ -216,47 +216,33 @@ on_signal(int sig)
 static int
 drop_root(const SG_CONF *conf)
 {
-    struct passwd *pw;
-
-    if (geteuid() != 0)
+    switch (sg_drop_root(conf->policyd_user)) {
+    case SG_DROP_OK:
         return 0;
-    if ((pw = getpwnam(conf->policyd_user)) == NULL) {
+    case SG_DROP_NOUSER:
         sg_log(SG_LOG_ERR, "policyd_user '%s': no such user",
                conf->policyd_user);
-        return -1;
-    }
-    if (pw->pw_uid == 0) {
+        break;
+    case SG_DROP_UID0:
         sg_log(SG_LOG_ERR, "policyd_user '%s' is root: refusing",
                conf->policyd_user);
-        return -1;
-    }
-    if (initgroups(pw->pw_name, pw->pw_gid) != 0
-        || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        break;
+    case SG_DROP_FAILED:
         sg_log(SG_LOG_ERR, "cannot become %s: %s", conf->policyd_user,
                strerror(errno));
-        return -1;
-    }
-    if (setuid(0) == 0) {
+        break;
+    case SG_DROP_REGAIN:
         sg_log(SG_LOG_ERR, "could regain root after dropping it");
-        return -1;
+        break;
     }
-    return 0;
+    return -1;
 }
 
 /* write_pid - policyd_pid_file, if set */
 static int
 write_pid(const char *path)
 {
-    FILE *fp;
-
-    if (path[0] == '\0')
-        return 0;
-    if ((fp = fopen(path, "w")) == NULL) {
-        sg_log(SG_LOG_ERR, "cannot write %s: %s", path, strerror(errno));
-        return -1;
-    }
-    fprintf(fp, "%ld\n", (long)getpid());
-    if (fclose(fp) != 0) {
+    if (sg_write_pid_file(path) != 0) {
         sg_log(SG_LOG_ERR, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }

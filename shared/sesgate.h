@@ -148,6 +148,34 @@ extern const char *sg_excerpt(const char *s, size_t n, char *out,
                               size_t size);
 
 /*
+ * sg_write_pid_file - write the process id and a newline to path
+ *
+ * Parameters: path, the file ("" writes nothing and succeeds).
+ * Returns: 0, or -1 with errno set (open, write or close failed). The
+ *   caller words and routes the error.
+ */
+extern int sg_write_pid_file(const char *path);
+
+/* What sg_drop_root found; the daemon words the message. */
+enum sg_drop {
+    SG_DROP_OK = 0,             /* now user, or not root to begin with */
+    SG_DROP_NOUSER,             /* no such user */
+    SG_DROP_UID0,               /* the user is root (uid 0) */
+    SG_DROP_FAILED,             /* initgroups/setgid/setuid failed: errno */
+    SG_DROP_REGAIN              /* root could be regained afterwards */
+};
+
+/*
+ * sg_drop_root - when the effective uid is 0, become user for good:
+ *   its groups, gid and uid, then check that root cannot be regained
+ *
+ * Returns: SG_DROP_OK, or what went wrong (the process may then hold
+ *   some of user's ids: the caller must exit). Not thread-safe
+ *   (getpwnam): call before threads start.
+ */
+extern enum sg_drop sg_drop_root(const char *user);
+
+/*
  * sg_version - the package version string ("0.1.0")
  */
 extern const char *sg_version(void);

@@ -1,12 +1,18 @@
 /*
  * status.c - status texts and classes, the package version, the error
- * buffer and message excerpt helpers
+ * buffer and message excerpt helpers, the daemons' pid file and
+ * privilege drop
  */
 
 /* System headers. */
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Local headers. */
 #include "config.h"
@@ -95,4 +101,38 @@ sg_excerpt(const char *s, size_t n, char *out, size_t size)
     }
     out[o] = '\0';
     return out;
+}
+
+/* sg_write_pid_file - "PID\n" into path; "" writes nothing */
+int
+sg_write_pid_file(const char *path)
+{
+    FILE *fp;
+
+    if (path[0] == '\0')
+        return 0;
+    if ((fp = fopen(path, "w")) == NULL)
+        return -1;
+    fprintf(fp, "%ld\n", (long)getpid());
+    return fclose(fp) != 0 ? -1 : 0;
+}
+
+/* sg_drop_root - become user when running as root */
+enum sg_drop
+sg_drop_root(const char *user)
+{
+    struct passwd *pw;
+
+    if (geteuid() != 0)
+        return SG_DROP_OK;
+    if ((pw = getpwnam(user)) == NULL)
+        return SG_DROP_NOUSER;
+    if (pw->pw_uid == 0)
+        return SG_DROP_UID0;
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0
+        || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+        return SG_DROP_FAILED;
+    if (setuid(0) == 0 || geteuid() == 0)
+        return SG_DROP_REGAIN;
+    return SG_DROP_OK;
 }
