@@ -57,44 +57,51 @@ sg_log(int level, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A configuration word and the number it names. */
+struct word_value {
+    const char *word;
+    int value;
+};
+
+/* word_lookup - the value of word in table (any case), else dflt */
+static int
+word_lookup(const struct word_value *table, size_t n, const char *word,
+            int dflt)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcasecmp(word, table[i].word) == 0)
+            return table[i].value;
+    return dflt;
+}
+
 /* sg_log_level_of - the level a log_level word names */
 int
 sg_log_level_of(const char *word)
 {
-    static const struct {
-        const char *word;
-        int level;
-    } table[] = {
+    static const struct word_value table[] = {
         { "err", SG_LOG_ERR }, { "warning", SG_LOG_WARNING },
         { "notice", SG_LOG_NOTICE }, { "info", SG_LOG_INFO },
         { "debug", SG_LOG_DEBUG }
     };
-    size_t i;
 
-    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-        if (strcasecmp(word, table[i].word) == 0)
-            return table[i].level;
-    return SG_LOG_INFO;
+    return word_lookup(table, sizeof(table) / sizeof(table[0]), word,
+                       SG_LOG_INFO);
 }
 
 /* sg_log_facility_of - the syslog facility a syslog_facility word names */
 int
 sg_log_facility_of(const char *word)
 {
-    static const struct {
-        const char *word;
-        int facility;
-    } table[] = {
+    static const struct word_value table[] = {
         { "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
         { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
         { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
         { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
         { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 }
     };
-    size_t i;
 
-    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-        if (strcasecmp(word, table[i].word) == 0)
-            return table[i].facility;
-    return LOG_MAIL;
+    return word_lookup(table, sizeof(table) / sizeof(table[0]), word,
+                       LOG_MAIL);
 }
