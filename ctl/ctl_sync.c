@@ -598,47 +598,49 @@ meta_json(SG_SNAP *snap, const char *key)
     return json_loadb(v.mv_data, v.mv_size, 0, NULL);
 }
 
+/* What write_prefix_values hands each entry. */
+struct prefix_out {
+    FILE *fp;
+    int ident;                  /* identity values, else set names */
+    int first;
+};
+
+/* prefix_value - one identity's JSON or one set name; -1 on a malformed
+ *   identity */
+static int
+prefix_value(const char *name, size_t namelen, const MDB_val *v, void *arg)
+{
+    struct prefix_out *o = arg;
+    const unsigned char *p;
+    size_t n;
+
+    fputs(o->first ? "\n" : ",\n", o->fp);
+    o->first = 0;
+    if (!o->ident) {
+        sg_state_write_string(o->fp, name, namelen);
+        return 0;
+    }
+    /* [type][verified][sending][n][status][JSON] (state_int.h) */
+    p = v->mv_data;
+    if (v->mv_size < 4 || v->mv_size < 4 + (size_t)p[3])
+        return -1;
+    n = 4 + (size_t)p[3];
+    fwrite(p + n, 1, v->mv_size - n, o->fp);
+    return 0;
+}
+
 /* write_prefix_values - identities or configuration sets of a region */
 static int
 write_prefix_values(SG_SNAP *snap, MDB_dbi dbi, const char *region,
                     int ident, FILE *fp)
 {
-    char key[SG_KEY_MAX];
-    MDB_cursor *cur;
-    MDB_val k, v;
-    const unsigned char *p;
-    size_t plen, n;
-    int rc, first = 1;
+    struct prefix_out o = { fp, ident, 1 };
+    SG_STATUS st;
 
-    plen = sg_state_key(key, sizeof(key), region, "x", 1, 0) - 1;
-    if (mdb_cursor_open(snap->txn, dbi, &cur) != 0)
-        return -1;
     putc('[', fp);
-    k.mv_data = key;
-    k.mv_size = plen;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size <= plen || memcmp(k.mv_data, key, plen) != 0)
-            break;
-        fputs(first ? "\n" : ",\n", fp);
-        first = 0;
-        if (ident) {
-            /* [type][verified][sending][n][status][JSON] (state_int.h) */
-            p = v.mv_data;
-            if (v.mv_size < 4 || v.mv_size < 4 + (size_t)p[3]) {
-                rc = MDB_CORRUPTED;
-                break;
-            }
-            n = 4 + (size_t)p[3];
-            fwrite(p + n, 1, v.mv_size - n, fp);
-        } else {
-            sg_state_write_string(fp, (char *)k.mv_data + plen,
-                                  k.mv_size - plen);
-        }
-    }
-    mdb_cursor_close(cur);
+    st = sg_snap_prefix_each(snap, dbi, region, prefix_value, &o);
     putc(']', fp);
-    return rc != 0 && rc != MDB_NOTFOUND ? -1 : 0;
+    return st == SG_OK || st == SG_ERR_NOTFOUND ? 0 : -1;
 }
 
 /* write_kept_region - a region not synced now, as stored; its list

@@ -2173,43 +2173,47 @@ export_supp(const struct sg_suppressed *e, const char *json, size_t jsonlen,
     return ferror(x->fp) ? -1 : 0;
 }
 
+/* What export_prefix hands each entry. */
+struct exp_prefix {
+    FILE *fp;
+    int ident;                  /* identity values, else set names */
+    int first;
+};
+
+/* export_value - one identity's JSON or one set name; a malformed
+ *   identity ends the list */
+static int
+export_value(const char *name, size_t namelen, const MDB_val *v, void *arg)
+{
+    struct exp_prefix *x = arg;
+    struct sg_identity id;
+    const char *json;
+    size_t jlen;
+
+    fputs(x->first ? "\n        " : ",\n        ", x->fp);
+    x->first = 0;
+    if (!x->ident) {
+        sg_state_write_string(x->fp, name, namelen);
+        return 0;
+    }
+    if (decode_identity(v, &id, &json, &jlen) != 0)
+        return 1;
+    fwrite(json, 1, jlen, x->fp);
+    return 0;
+}
+
 /* export_prefix - write the values of one DB under "R\t" */
 static int
 export_prefix(SG_SNAP *snap, MDB_dbi dbi, const char *region, int ident,
               FILE *fp)
 {
-    char key[SG_KEY_MAX];
-    MDB_cursor *cur;
-    MDB_val k, v;
-    struct sg_identity id;
-    const char *json;
-    size_t plen, jlen;
-    int rc, first = 1;
+    struct exp_prefix x = { fp, ident, 1 };
+    SG_STATUS st;
 
-    plen = sg_state_key(key, sizeof(key), region, "x", 1, 0) - 1;
-    if (mdb_cursor_open(snap->txn, dbi, &cur) != 0)
+    st = sg_snap_prefix_each(snap, dbi, region, export_value, &x);
+    if (st != SG_OK && st != SG_ERR_NOTFOUND)
         return -1;
-    k.mv_data = key;
-    k.mv_size = plen;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size <= plen || memcmp(k.mv_data, key, plen) != 0)
-            break;
-        fputs(first ? "\n        " : ",\n        ", fp);
-        first = 0;
-        if (ident) {
-            if (decode_identity(&v, &id, &json, &jlen) != 0)
-                break;
-            fwrite(json, 1, jlen, fp);
-        } else {
-            sg_state_write_string(fp, (char *)k.mv_data + plen,
-                                  k.mv_size - plen);
-        }
-    }
-    mdb_cursor_close(cur);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return -1;
-    fputs(first ? "]" : "\n      ]", fp);
+    fputs(x.first ? "]" : "\n      ]", fp);
     return 0;
 }
 
