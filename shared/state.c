@@ -606,10 +606,10 @@ sg_snap_account(SG_SNAP *snap, const char *region, struct sg_account *out)
     return SG_OK;
 }
 
-/* decode_identity - the binary head of an identity value */
-static int
-decode_identity(const MDB_val *v, struct sg_identity *out,
-                const char **json, size_t *jsonlen)
+/* sg_state_ident_decode - split an identity value */
+int
+sg_state_ident_decode(const MDB_val *v, struct sg_identity *out,
+                      const char **json, size_t *jsonlen)
 {
     const unsigned char *p = v->mv_data;
     size_t n;
@@ -648,7 +648,7 @@ sg_snap_identity(SG_SNAP *snap, const char *region, const char *name,
         return SG_ERR_NOTFOUND;
     if ((s = snap_get(snap, snap->st->ident, key, klen, &v)) != SG_OK)
         return s;
-    if (decode_identity(&v, out, NULL, NULL) != 0) {
+    if (sg_state_ident_decode(&v, out, NULL, NULL) != 0) {
         snprintf(snap->err, sizeof(snap->err), "%s: bad identity %s",
                  snap->st->path, norm);
         return SG_ERR_STATE;
@@ -2196,7 +2196,7 @@ export_value(const char *name, size_t namelen, const MDB_val *v, void *arg)
         sg_state_write_string(x->fp, name, namelen);
         return 0;
     }
-    if (decode_identity(v, &id, &json, &jlen) != 0)
+    if (sg_state_ident_decode(v, &id, &json, &jlen) != 0)
         return 1;
     fwrite(json, 1, jlen, x->fp);
     return 0;

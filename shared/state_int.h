@@ -165,6 +165,16 @@ extern int sg_supp_decode(const void *data, size_t len,
                           size_t *jsonlen);
 
 /*
+ * sg_state_ident_decode - split an identity value ([type][verified]
+ *   [sending][n][status: n bytes][JSON]) into out and, when json is not
+ *   NULL, the JSON's place and length (not terminated)
+ *
+ * Returns: 0, or -1 when the value is malformed.
+ */
+extern int sg_state_ident_decode(const MDB_val *v, struct sg_identity *out,
+                                 const char **json, size_t *jsonlen);
+
+/*
  * One entry of a region's keys: name is the key after "region\t" (not
  * terminated), v the value. Returns 0 to go on, > 0 to stop, < 0 to stop
  * with an error the callback has put into snap->err.

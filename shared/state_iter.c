@@ -30,29 +30,6 @@ iter_fail(SG_SNAP *snap, int rc)
     return SG_ERR_STATE;
 }
 
-/* ident_decode - split an identity value; -1 when malformed */
-static int
-ident_decode(const MDB_val *v, struct sg_identity *out, const char **json,
-             size_t *jsonlen)
-{
-    const unsigned char *p = v->mv_data;
-    size_t n;
-
-    if (v->mv_size < 4)
-        return -1;
-    n = p[3];
-    if (n >= sizeof(out->status) || v->mv_size < 4 + n)
-        return -1;
-    out->type = (enum sg_ident_type)p[0];
-    out->verified = p[1];
-    out->sending_enabled = p[2];
-    memcpy(out->status, p + 4, n);
-    out->status[n] = '\0';
-    *json = (const char *)p + 4 + n;
-    *jsonlen = v->mv_size - 4 - n;
-    return 0;
-}
-
 /* copy_out - a NUL-terminated copy of a value */
 static SG_STATUS
 copy_out(const void *data, size_t len, char **out, size_t *outlen)
@@ -134,7 +111,7 @@ sg_snap_identity_json(SG_SNAP *snap, const char *region, const char *name,
         return SG_ERR_NOTFOUND;
     if (rc != 0)
         return iter_fail(snap, rc);
-    if (ident_decode(&v, &id, &json, &jlen) != 0) {
+    if (sg_state_ident_decode(&v, &id, &json, &jlen) != 0) {
         snprintf(snap->err, sizeof(snap->err), "%s: bad identity %s",
                  snap->st->path, norm);
         return SG_ERR_STATE;
@@ -160,7 +137,8 @@ ident_entry(const char *key, size_t nlen, const MDB_val *v, void *arg)
     const char *json;
     size_t jlen;
 
-    if (nlen >= sizeof(name) || ident_decode(v, &id, &json, &jlen) != 0)
+    if (nlen >= sizeof(name)
+        || sg_state_ident_decode(v, &id, &json, &jlen) != 0)
         return 0;
     memcpy(name, key, nlen);
     name[nlen] = '\0';
