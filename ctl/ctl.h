@@ -71,6 +71,19 @@ extern int ctl_load_conf(struct ctl_ctx *ctx);
 extern int ctl_open_state(struct ctl_ctx *ctx, int flags, SG_STATE **out);
 
 /*
+ * ctl_open_snap - the configuration, the store read-only and a begun
+ *   snapshot of it
+ *
+ * Parameters: st, snap: set to what was opened (NULL otherwise).
+ * Returns: 0, or an exit status after printing the reason (that of
+ *   ctl_load_conf or ctl_open_state; SG_EXIT_SOFTWARE when out of
+ *   memory; SG_EXIT_CONFIG for "cannot read the state in DIR: ...").
+ *   On failure too the caller frees *snap and closes *st.
+ */
+extern int ctl_open_snap(struct ctl_ctx *ctx, SG_STATE **st,
+                         SG_SNAP **snap);
+
+/*
  * ctl_status_exit - the exit status for a failed library call
  *
  * Input problems (SYNTAX, INVALID, TOOBIG, NOTFOUND) give 65, I/O and

@@ -319,19 +319,8 @@ ctl_cmd_check(struct ctl_ctx *ctx, int argc, char **argv)
     if (msg.principal != NULL && ctx->conf->aws_account_id[0] == '\0')
         ctl_error("warning: aws_account_id is not set: identity policies "
                   "are not evaluated for --principal");
-    if ((status = ctl_open_state(ctx, SG_STATE_RDONLY, &st)) != 0)
+    if ((status = ctl_open_snap(ctx, &st, &snap)) != 0)
         goto out;
-    if ((snap = sg_snap_new(st)) == NULL) {
-        ctl_error("out of memory");
-        status = SG_EXIT_SOFTWARE;
-        goto out;
-    }
-    if (sg_snap_begin(snap) != SG_OK) {
-        ctl_error("cannot read the state in %s: %s", ctx->conf->state_dir,
-                  sg_snap_error(snap));
-        status = SG_EXIT_CONFIG;
-        goto out;
-    }
     if ((q = sg_quota_open(ctx->conf, qerr, sizeof(qerr))) == NULL)
         ctl_error("warning: cannot open the quota counters (%s): using "
                   "the snapshot's figures", qerr);

@@ -335,29 +335,6 @@ print_finding(const struct sg_lint_finding *f, void *arg)
     putchar('\n');
 }
 
-/* open_snap - configuration, state, a begun snapshot */
-static int
-open_snap(struct ctl_ctx *ctx, SG_STATE **st, SG_SNAP **snap)
-{
-    int status;
-
-    *st = NULL;
-    *snap = NULL;
-    if ((status = ctl_load_conf(ctx)) != 0
-        || (status = ctl_open_state(ctx, SG_STATE_RDONLY, st)) != 0)
-        return status;
-    if ((*snap = sg_snap_new(*st)) == NULL) {
-        ctl_error("out of memory");
-        return SG_EXIT_SOFTWARE;
-    }
-    if (sg_snap_begin(*snap) != SG_OK) {
-        ctl_error("cannot read the state in %s: %s", ctx->conf->state_dir,
-                  sg_snap_error(*snap));
-        return SG_EXIT_CONFIG;
-    }
-    return 0;
-}
-
 /* ctl_cmd_lint - the cross-region account doctor */
 int
 ctl_cmd_lint(struct ctl_ctx *ctx, int argc, char **argv)
@@ -407,7 +384,7 @@ ctl_cmd_lint(struct ctl_ctx *ctx, int argc, char **argv)
     if (nodns && zpath != NULL)
         return ctl_usage_error("lint", "--no-dns and --zone exclude each "
                                "other");
-    if ((status = open_snap(ctx, &st, &snap)) != 0)
+    if ((status = ctl_open_snap(ctx, &st, &snap)) != 0)
         goto out;
     memset(&opts, 0, sizeof(opts));
     opts.delegations = ctx->conf->delegations;
@@ -485,7 +462,7 @@ ctl_cmd_dns(struct ctl_ctx *ctx, int argc, char **argv)
     if (sg_addr_domain_to_ascii_buf(argv[1], strlen(argv[1]), domain,
                                     sizeof(domain)) == NULL)
         return ctl_usage_error("dns", "'%s' is not a domain", argv[1]);
-    if ((status = open_snap(ctx, &st, &snap)) != 0)
+    if ((status = ctl_open_snap(ctx, &st, &snap)) != 0)
         goto out;
     s = sg_lint_dns_records(ctx->conf, snap, domain, print_line, NULL, &n);
     if (s == SG_ERR_NOTFOUND) {
@@ -724,7 +701,7 @@ ctl_cmd_policy_test(struct ctl_ctx *ctx, int argc, char **argv)
         }
         s = sg_authz_eval(pol, nfiles, &req, &res);
     } else {
-        if ((status = open_snap(ctx, &st, &snap)) != 0)
+        if ((status = ctl_open_snap(ctx, &st, &snap)) != 0)
             goto out;
         s = sg_snap_identity_json(snap, arn.region, arn.name, &json, &len);
         if (s == SG_ERR_NOTFOUND) {

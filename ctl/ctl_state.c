@@ -682,21 +682,8 @@ ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv)
     if (only != NULL && sg_region_lookup(only) == NULL)
         return ctl_usage_error("status", "unknown SES region '%s'", only);
 
-    if ((status = ctl_load_conf(ctx)) != 0)
-        return status;
-    if ((status = ctl_open_state(ctx, SG_STATE_RDONLY, &st)) != 0)
-        return status;
-    if ((snap = sg_snap_new(st)) == NULL) {
-        ctl_error("out of memory");
-        sg_state_close(st);
-        return SG_EXIT_SOFTWARE;
-    }
-    if ((s = sg_snap_begin(snap)) != SG_OK) {
-        ctl_error("cannot read the state in %s: %s", ctx->conf->state_dir,
-                  sg_snap_error(snap));
-        status = ctl_status_exit(s);
+    if ((status = ctl_open_snap(ctx, &st, &snap)) != 0)
         goto out;
-    }
     if (only != NULL) {
         s = sg_snap_account(snap, only, &acct);
         if (s == SG_ERR_NOTFOUND) {

@@ -288,22 +288,12 @@ supp_list(struct ctl_ctx *ctx, int argc, char **argv)
         return ctl_usage_error("suppress list", "unexpected argument '%s'",
                                argv[first]);
 
-    if ((status = ctl_load_conf(ctx)) != 0)
-        return status;
-    if ((status = ctl_open_state(ctx, SG_STATE_RDONLY, &st)) != 0)
-        return status;
-    if ((snap = sg_snap_new(st)) == NULL) {
-        ctl_error("out of memory");
-        sg_state_close(st);
-        return SG_EXIT_SOFTWARE;
-    }
-    if ((s = sg_snap_begin(snap)) != SG_OK) {
-        ctl_error("cannot read the state in %s: %s", ctx->conf->state_dir,
-                  sg_snap_error(snap));
+    if ((status = ctl_open_snap(ctx, &st, &snap)) != 0) {
         sg_snap_free(snap);
         sg_state_close(st);
-        return ctl_status_exit(s);
+        return status;
     }
+    s = SG_OK;
     if (o.region != NULL) {
         s = sg_snap_suppressed_each(snap, o.region, list_one, NULL);
     } else {

@@ -260,6 +260,29 @@ ctl_open_state(struct ctl_ctx *ctx, int flags, SG_STATE **out)
     return 0;
 }
 
+/* ctl_open_snap - configuration, state (read-only), a begun snapshot */
+int
+ctl_open_snap(struct ctl_ctx *ctx, SG_STATE **st, SG_SNAP **snap)
+{
+    int status;
+
+    *st = NULL;
+    *snap = NULL;
+    if ((status = ctl_load_conf(ctx)) != 0
+        || (status = ctl_open_state(ctx, SG_STATE_RDONLY, st)) != 0)
+        return status;
+    if ((*snap = sg_snap_new(*st)) == NULL) {
+        ctl_error("out of memory");
+        return SG_EXIT_SOFTWARE;
+    }
+    if (sg_snap_begin(*snap) != SG_OK) {
+        ctl_error("cannot read the state in %s: %s", ctx->conf->state_dir,
+                  sg_snap_error(*snap));
+        return SG_EXIT_CONFIG;
+    }
+    return 0;
+}
+
 /* ctl_iso8601_buf - epoch seconds as ISO 8601 UTC */
 const char *
 ctl_iso8601_buf(long long t, char *buf, size_t size)
