@@ -137,35 +137,6 @@ sg_authz_ip_in(const char *ip, const char *cidr)
     return 1;
 }
 
-/* digits_n - n decimal digits as a number, -1 if not digits */
-static long
-digits_n(const char *s, int n)
-{
-    long v = 0;
-    int i;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-/* days_civil - days since 1970-01-01 of a proleptic Gregorian date */
-static long long
-days_civil(long long y, long m, long d)
-{
-    long long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* sg_authz_parse_time - ISO 8601 or epoch seconds */
 int
 sg_authz_parse_time(const char *s, long long *out)
@@ -189,18 +160,18 @@ sg_authz_parse_time(const char *s, long long *out)
         *out = t;
         return 0;
     }
-    if ((y = digits_n(s, 4)) < 0 || s[7] != '-'
-        || (mo = digits_n(s + 5, 2)) < 1 || mo > 12
-        || (d = digits_n(s + 8, 2)) < 1 || d > 31)
+    if ((y = sg_digits(s, 4)) < 0 || s[7] != '-'
+        || (mo = sg_digits(s + 5, 2)) < 1 || mo > 12
+        || (d = sg_digits(s + 8, 2)) < 1 || d > 31)
         return -1;
     p = s + 10;
     if (*p == 'T' || *p == 't') {
-        if ((h = digits_n(p + 1, 2)) < 0 || h > 23 || p[3] != ':'
-            || (mi = digits_n(p + 4, 2)) < 0 || mi > 59)
+        if ((h = sg_digits(p + 1, 2)) < 0 || h > 23 || p[3] != ':'
+            || (mi = sg_digits(p + 4, 2)) < 0 || mi > 59)
             return -1;
         p += 6;
         if (*p == ':') {
-            if ((se = digits_n(p + 1, 2)) < 0 || se > 60)
+            if ((se = sg_digits(p + 1, 2)) < 0 || se > 60)
                 return -1;
             p += 3;
             if (*p == '.') {
@@ -212,19 +183,20 @@ sg_authz_parse_time(const char *s, long long *out)
             }
         }
     }
-    t = days_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    t = sg_days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60
+        + se;
     if (*p == 'Z' || *p == 'z') {
         p++;
     } else if (*p == '+' || *p == '-') {
         sign = *p == '+' ? 1 : -1;
-        if ((oh = digits_n(p + 1, 2)) < 0 || oh > 23)
+        if ((oh = sg_digits(p + 1, 2)) < 0 || oh > 23)
             return -1;
         p += 3;
         om = 0;
         if (*p == ':')
             p++;
         if (*p != '\0') {
-            if ((om = digits_n(p, 2)) < 0 || om > 59)
+            if ((om = sg_digits(p, 2)) < 0 || om > 59)
                 return -1;
             p += 2;
         }

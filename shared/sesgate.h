@@ -176,6 +176,20 @@ enum sg_drop {
 extern enum sg_drop sg_drop_root(const char *user);
 
 /*
+ * sg_digits - exactly n (at most 9) decimal digits at s
+ *
+ * Returns: their value, or -1 when one of them is not a digit (s must
+ *   hold n bytes or a terminator before a non-digit). Thread-safe.
+ */
+extern int sg_digits(const char *s, int n);
+
+/*
+ * sg_days_from_civil - days since 1970-01-01 of the proleptic Gregorian
+ *   date y-m-d (m 1 to 12, d 1 to 31; negative before 1970)
+ */
+extern long long sg_days_from_civil(long long y, int m, int d);
+
+/*
  * sg_version - the package version string ("0.1.0")
  */
 extern const char *sg_version(void);

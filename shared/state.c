@@ -112,36 +112,6 @@ sg_state_key(char *buf, size_t size, const char *region, const char *name,
     return n + namelen;
 }
 
-/* days_from_civil - days since 1970-01-01 of a proleptic Gregorian date */
-static long long
-days_from_civil(long long y, unsigned m, unsigned d)
-{
-    long long era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long long)doe - 719468;
-}
-
-/* digits - parse exactly n decimal digits; -1 if not digits */
-static int
-digits(const char *s, int n)
-{
-    int v = 0;
-    int i;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 /* sg_state_parse_time - ISO 8601 date-time to epoch seconds */
 int
 sg_state_parse_time(const char *s, long long *out)
@@ -150,13 +120,13 @@ sg_state_parse_time(const char *s, long long *out)
     static const unsigned char mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31,
                                            30, 31, 30, 31 };
 
-    if (strlen(s) < 19 || (y = digits(s, 4)) < 0 || s[4] != '-'
-        || (mo = digits(s + 5, 2)) < 0 || s[7] != '-'
-        || (d = digits(s + 8, 2)) < 0
+    if (strlen(s) < 19 || (y = sg_digits(s, 4)) < 0 || s[4] != '-'
+        || (mo = sg_digits(s + 5, 2)) < 0 || s[7] != '-'
+        || (d = sg_digits(s + 8, 2)) < 0
         || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
-        || (h = digits(s + 11, 2)) < 0 || s[13] != ':'
-        || (mi = digits(s + 14, 2)) < 0 || s[16] != ':'
-        || (se = digits(s + 17, 2)) < 0)
+        || (h = sg_digits(s + 11, 2)) < 0 || s[13] != ':'
+        || (mi = sg_digits(s + 14, 2)) < 0 || s[16] != ':'
+        || (se = sg_digits(s + 17, 2)) < 0)
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23
         || mi > 59 || se > 60)
@@ -173,13 +143,13 @@ sg_state_parse_time(const char *s, long long *out)
         s++;
     } else if (*s == '+' || *s == '-') {
         sign = *s == '-' ? -1 : 1;
-        if ((oh = digits(s + 1, 2)) < 0)
+        if ((oh = sg_digits(s + 1, 2)) < 0)
             return -1;
         s += 3;
         if (*s == ':')
             s++;
         if (*s != '\0') {
-            if ((om = digits(s, 2)) < 0)
+            if ((om = sg_digits(s, 2)) < 0)
                 return -1;
             s += 2;
         }
@@ -188,7 +158,7 @@ sg_state_parse_time(const char *s, long long *out)
     }
     if (*s != '\0')
         return -1;
-    *out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400
+    *out = sg_days_from_civil(y, mo, d) * 86400
         + h * 3600 + mi * 60 + se - sign * (oh * 3600 + om * 60);
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * status.c - status texts and classes, the package version, the error
  * buffer and message excerpt helpers, the daemons' pid file and
- * privilege drop
+ * privilege drop, the date arithmetic of the ISO 8601 parsers
  */
 
 /* System headers. */
@@ -135,4 +135,34 @@ sg_drop_root(const char *user)
     if (setuid(0) == 0 || geteuid() == 0)
         return SG_DROP_REGAIN;
     return SG_DROP_OK;
+}
+
+/* sg_digits - exactly n decimal digits as a number, else -1 */
+int
+sg_digits(const char *s, int n)
+{
+    int v = 0;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* sg_days_from_civil - days since 1970-01-01 of a proleptic Gregorian
+ *   date (H. Hinnant's days_from_civil) */
+long long
+sg_days_from_civil(long long y, int m, int d)
+{
+    long long era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
 }
