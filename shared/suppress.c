@@ -654,6 +654,25 @@ mdb_fail(SG_STATE *st, MDB_txn *txn, int rc, char *err, size_t errlen)
     return s == SG_ERR_NOTFOUND ? SG_ERR_STATE : s;
 }
 
+/* commit_account - store a region's changed account, then commit; the
+ *   transaction is gone either way */
+static SG_STATUS
+commit_account(SG_STATE *st, MDB_txn *txn, const char *region,
+               const struct sg_account *acct, char *err, size_t errlen)
+{
+    SG_STATUS s;
+    int rc;
+
+    if ((s = sg_state_account_put(st, txn, region, acct)) != SG_OK) {
+        mdb_txn_abort(txn);
+        sg_seterr(err, errlen, "%s: cannot update %s", st->path, region);
+        return s;
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0)
+        return mdb_fail(st, NULL, rc, err, errlen);
+    return SG_OK;
+}
+
 /* valid_addr - an address fit for the list; 0 if not */
 static int
 valid_addr(const char *addr, size_t len)
@@ -760,15 +779,7 @@ sg_state_suppress_add(SG_STATE *st, const char *region, const char *addr,
                              acct.suppressed)) != 0)
             return mdb_fail(st, txn, rc, err, errlen);
     }
-    if ((s = sg_state_account_put(st, txn, region, &acct)) != SG_OK) {
-        mdb_txn_abort(txn);
-        sg_seterr(err, errlen, "%s: cannot update %s", st->path,
-                        region);
-        return s;
-    }
-    if ((rc = mdb_txn_commit(txn)) != 0)
-        return mdb_fail(st, NULL, rc, err, errlen);
-    return SG_OK;
+    return commit_account(st, txn, region, &acct, err, errlen);
 }
 
 /* remove_one - delete an address from one region; 1 if it was there */
@@ -1016,14 +1027,8 @@ sg_state_suppress_import(SG_STATE *st, const char *region, const char *path,
     free(raw);
     if (rc != 0)
         return mdb_fail(st, txn, rc, err, errlen);
-    if ((s = sg_state_account_put(st, txn, region, &acct)) != SG_OK) {
-        mdb_txn_abort(txn);
-        sg_seterr(err, errlen, "%s: cannot update %s", st->path,
-                        region);
+    if ((s = commit_account(st, txn, region, &acct, err, errlen)) != SG_OK)
         return s;
-    }
-    if ((rc = mdb_txn_commit(txn)) != 0)
-        return mdb_fail(st, NULL, rc, err, errlen);
     if (added != NULL)
         *added = n;
     return SG_OK;
