@@ -162,6 +162,21 @@ mx_replace(const char *dir, const char *path, char *err, size_t errlen)
     return mx_create(dir, path, err, errlen);
 }
 
+/* not_counters - what to do with a file that is not a counters file:
+ *   read-only, refuse it (-1, errno EINVAL); else replace it (0: open
+ *   it again) */
+static int
+not_counters(const char *state_dir, const char *path, int rdonly, char *err,
+             size_t errlen)
+{
+    if (rdonly) {
+        sg_seterr(err, errlen, "metrics: %s is not a counters file", path);
+        errno = EINVAL;
+        return -1;
+    }
+    return mx_replace(state_dir, path, err, errlen);
+}
+
 /* sg_metrics_open - map the counters of a state directory */
 SG_METRICS *
 sg_metrics_open(const char *state_dir, int flags, char *err, size_t errlen)
@@ -201,13 +216,7 @@ sg_metrics_open(const char *state_dir, int flags, char *err, size_t errlen)
         }
         if ((size_t)sb.st_size < MX_FILE_SIZE) {
             close(fd);
-            if (rdonly) {
-                sg_seterr(err, errlen, "metrics: %s is not a counters file",
-                       path);
-                errno = EINVAL;
-                return NULL;
-            }
-            if (mx_replace(state_dir, path, err, errlen) != 0)
+            if (not_counters(state_dir, path, rdonly, err, errlen) != 0)
                 return NULL;
             continue;
         }
@@ -222,13 +231,7 @@ sg_metrics_open(const char *state_dir, int flags, char *err, size_t errlen)
         }
         if (!mx_valid(map, MX_FILE_SIZE)) {
             munmap(map, MX_FILE_SIZE);
-            if (rdonly) {
-                sg_seterr(err, errlen, "metrics: %s is not a counters file",
-                       path);
-                errno = EINVAL;
-                return NULL;
-            }
-            if (mx_replace(state_dir, path, err, errlen) != 0)
+            if (not_counters(state_dir, path, rdonly, err, errlen) != 0)
                 return NULL;
             continue;
         }
