@@ -14,7 +14,9 @@
 # nobody; PEERS=0 skips them. postfwd: recipient lookup list + per-sender
 # rate() counter, one pre-forked child per connection, no logging.
 # policyd-rate-limit: per-sender limit, sqlite in memory (it has no
-# recipient list).
+# recipient list). REDIS=1 runs a second sesgate-policyd ("sesgate-redis")
+# with quota_backend = redis against a throwaway redis-server on a
+# loopback port, beside the embedded one.
 set -u
 
 build=$(cd "${1:?usage: policy.sh BUILDDIR [SECONDS] [CONNS...]}" && pwd)
@@ -89,6 +91,22 @@ pids="$pids $!"
 pids="$pids $!"
 wait_port 20101 && wait_port 20102 || exit 1
 servers="null=inet:127.0.0.1:20101 sesgate=inet:127.0.0.1:20102"
+if [ "${REDIS:-0}" = 1 ]; then
+    mkdir -p "$T/redis"
+    redis-server --port 20106 --bind 127.0.0.1 --dir "$T/redis" --save '' \
+        --appendonly no --daemonize no --logfile "$T/redis/redis.log" &
+    pids="$pids $!"
+    wait_port 20106 || exit 1
+    sed 's/^log_level = warning$/log_level = warning\
+quota_backend = redis\
+redis_url = redis:\/\/127.0.0.1:20106\/0/' "$T/sesgate.conf" \
+        >"$T/sesgate-redis.conf"
+    "$build/policy/sesgate-policyd" -c "$T/sesgate-redis.conf" -f \
+        -l inet:127.0.0.1:20107 2>"$T/policyd-redis.log" &
+    pids="$pids $!"
+    wait_port 20107 || exit 1
+    servers="$servers sesgate-redis=inet:127.0.0.1:20107"
+fi
 
 if [ "${PEERS:-1}" = 1 ]; then
     if ! command -v postfwd >/dev/null || ! command -v policyd-rate-limit \
