@@ -4,6 +4,8 @@
 #
 #   sg_vg CMD ARGS...     run CMD, under $SESGATE_VALGRIND when set
 #   sg_keep_logs DIR      keep DIR's logs for the secrets scan
+#   sg_skip TEXT...       skip the whole script: exit 77 (1 under
+#                         SESGATE_SKIPS_AS_FAILS=1)
 #   sg_need_built PROG... exit 77 (1 under SESGATE_SKIPS_AS_FAILS=1)
 #                         unless each PROG is built
 #   sg_tmpdir NAME        temp dir sesgate-NAME.XXXXXX (mode 0755) in
@@ -57,6 +59,16 @@ sg_keep_logs() {
         -name '*.out' -o -name '*.err' -o -name stdout -o -name stderr \
         -o -name 'maillog*' \) -exec cp --parents {} "$_k/" \;) \
         2>/dev/null || true
+}
+
+# sg_skip - skip the whole script (a failure in CI)
+sg_skip() {
+    if [ "${SESGATE_SKIPS_AS_FAILS:-0}" = 1 ]; then
+        echo "FAIL: would skip, but SESGATE_SKIPS_AS_FAILS=1: $*"
+        exit 1
+    fi
+    echo "SKIP: $*"
+    exit 77
 }
 
 # sg_need_built PROG... - each PROG must be an executable: built

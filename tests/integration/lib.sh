@@ -64,16 +64,6 @@ sg_setup() {
     trap 'exit 1' HUP INT TERM
 }
 
-# sg_skip - skip the whole script (a failure in CI)
-sg_skip() {
-    if [ "${SESGATE_SKIPS_AS_FAILS:-0}" = 1 ]; then
-        echo "FAIL: would skip, but SESGATE_SKIPS_AS_FAILS=1: $*"
-        exit 1
-    fi
-    echo "SKIP: $*"
-    exit 77
-}
-
 # sg_case - name the assertions that follow
 sg_case() {
     sg_casename=$1

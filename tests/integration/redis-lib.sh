@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/integration/redis-lib.sh - a throwaway redis-server on loopback
-# (POSIX sh; source it after lib.sh and sg_setup)
+# (POSIX sh; source it after lib.sh and sg_setup, or after
+# postfix-lib.sh with sg_tmp set and redis_own_trap=0)
 #
 #   redis_need            sg_skip unless redis-server and redis-cli exist
 #   redis_free_port       print a free loopback TCP port
@@ -10,14 +11,18 @@
 #                         server (e.g. --requirepass)
 #   redis_stop            stop it (SIGTERM, then SIGKILL) and wait
 #   redis_cli ARGS...     redis-cli against it
+#   redis_evalsha_calls   EVALSHA calls since the last CONFIG RESETSTAT
 #
-# The server is stopped on exit, whatever happens. It also listens on
+# The server is stopped on exit, whatever happens (redis_start sets the
+# EXIT trap to redis_cleanup; with redis_own_trap=0 the caller's own
+# trap must call redis_stop). It also listens on
 # $redis_sock (a unix socket), which tests use as "another host".
 
 redis_pid=
 redis_port=
 redis_sock=
 redis_pass=
+redis_own_trap=${redis_own_trap:-1}
 
 # redis_need - skip the test unless the Redis tools are installed
 redis_need() {
@@ -59,6 +64,12 @@ redis_cli() {
     fi
 }
 
+# redis_evalsha_calls - EVALSHA calls since the last CONFIG RESETSTAT
+redis_evalsha_calls() {
+    redis_cli info commandstats | tr -d '\r' |
+        sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p'
+}
+
 # redis_start - start the server and wait until it answers PING
 redis_start() {
     mkdir -p "$sg_tmp/redis"
@@ -71,7 +82,7 @@ redis_start() {
         --dir "$sg_tmp/redis" --save '' --appendonly no --daemonize no \
         --logfile "$sg_tmp/redis/redis.log" "$@" &
     redis_pid=$!
-    trap redis_cleanup EXIT
+    [ "$redis_own_trap" = 0 ] || trap redis_cleanup EXIT
     i=0
     while [ $i -lt 100 ]; do
         if [ "$(redis_cli ping 2>/dev/null)" = PONG ]; then

@@ -73,12 +73,6 @@ n=$(out_num denied_daily)
 if [ -n "$n" ] && [ "$n" -ge 16 ]; then sg_pass; else
     sg_fail "denied_daily '$n', want >= 16 (every thread ends refused)"; fi
 
-# evalsha_calls - EVALSHA calls since the last CONFIG RESETSTAT
-evalsha_calls() {
-    redis_cli info commandstats | tr -d '\r' |
-        sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p'
-}
-
 sg_case "coalesced: 2 processes x 32 threads, two regions, two limits"
 redis_cli config resetstat >/dev/null
 sg_run "$prog" -u "$url" -g race-a -G race-b race 2 32 0 5000
@@ -93,7 +87,7 @@ assert_line "denied_rate 0"
 # 10,000 units were reserved one per operation, and each message was
 # committed: far more operations than script calls, unless nothing was
 # carried together.
-calls=$(evalsha_calls)
+calls=$(redis_evalsha_calls)
 if [ -n "$calls" ] && [ "$calls" -lt 10000 ]; then sg_pass; else
     sg_fail "EVALSHA calls '$calls', want < 10000 (coalesced)"; fi
 
@@ -104,7 +98,7 @@ assert_exit 0
 assert_line "admitted 5000"
 assert_line "usage_sent 5000"
 assert_line "errors 0"
-calls=$(evalsha_calls)
+calls=$(redis_evalsha_calls)
 if [ -n "$calls" ] && [ "$calls" -gt 5000 ]; then sg_pass; else
     sg_fail "EVALSHA calls '$calls', want > 5000 (one per reserve)"; fi
 
