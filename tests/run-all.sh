@@ -215,8 +215,18 @@ if [ "${SKIP_VALGRIND:-0}" != 1 ]; then
     total_fail=$((total_fail + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
 fi
 echo "== make distcheck"
-(cd _build/werror && make -j"$jobs" distcheck >/dev/null 2>&1) || {
+# Its output goes to _build/distcheck.log; on failure the end of it and
+# the log of every test that did not pass are printed (distcheck leaves
+# its tree in place when it fails).
+(cd _build/werror && make -j"$jobs" distcheck >../distcheck.log 2>&1) || {
     echo "distcheck failed; rerun: cd _build/werror && make distcheck" >&2
+    tail -n 40 _build/distcheck.log
+    for f in $(grep -l -E '^:test-result: (FAIL|ERROR)' \
+        $(find _build/werror -path '*/sesgate-*' -name '*.trs' 2>/dev/null) \
+        /dev/null 2>/dev/null); do
+        echo "---- ${f%.trs}.log"
+        tail -n 80 "${f%.trs}.log"
+    done
     [ -z "$fuzz_pid" ] || kill "$fuzz_pid" 2>/dev/null
     exit 1
 }
