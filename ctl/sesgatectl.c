@@ -212,6 +212,7 @@ ctl_status_exit(SG_STATUS status)
         return SG_EXIT_CONFIG;
     case SG_ERR_USAGE:
         return SG_EXIT_USAGE;
+    case SG_PENDING:            /* sesgatectl never defers */
     case SG_ERR_NOMEM:
     case SG_ERR_INTERNAL:
         break;

@@ -58,6 +58,12 @@ struct conn {
     long long last_ms;          /* last input */
     long long req_ms;           /* first byte of the pending request */
     struct sg_pd_txn txn;
+    int pending;                /* its request waits for a quota call */
+    struct conn *pnext;         /* the loop's list of those */
+    int parsed;                 /* preq: that request, parsed in place
+                                 * at in + poff (plen bytes) */
+    struct sg_policy_req preq;
+    size_t poff, plen;
     struct conn *prev, *next;   /* all connections, for the idle sweep */
 };
 
@@ -69,6 +75,7 @@ struct loop {
     int lfd;
     int accepting;
     struct conn *head;
+    struct conn *pend;          /* connections with a pending quota call */
     size_t nconn;
     unsigned long long serial;
     char batch[BATCH_MAX];
@@ -342,6 +349,19 @@ conn_requests(struct sg_pd *pd, struct conn *c, char *out, size_t room,
     size_t done = 0;
     SG_STATUS st;
 
+    if (c->parsed) {
+        /* The request whose quota call was deferred: its answer is in
+         * (sg_pd_run_pending); parsed already, in place. */
+        done = c->poff;
+        *olen += sg_pd_handle(pd, &c->txn, &c->preq, out + *olen,
+                              room - *olen);
+        if (sg_pd_pending(&c->txn)) {
+            c->pending = 1;     /* deferred again (a second call) */
+            return 0;
+        }
+        c->parsed = 0;
+        done += c->plen;
+    }
     for (;;) {
         if (room - *olen < SG_POLICY_REPLY_MAX)
             break;
@@ -361,10 +381,22 @@ conn_requests(struct sg_pd *pd, struct conn *c, char *out, size_t room,
             return -1;
         }
         *olen += sg_pd_handle(pd, &c->txn, &req, out + *olen, room - *olen);
-        done += reqlen;
         sg_policy_scan_init(&c->sc);
+        if (sg_pd_pending(&c->txn)) {
+            /* Its quota call waits for the loop (sg_pd_run_pending):
+             * the request stays where it is in the buffer (nothing is
+             * read meanwhile) and is answered when the connection is
+             * served again. */
+            c->preq = req;
+            c->poff = done;
+            c->plen = reqlen;
+            c->parsed = 1;
+            c->pending = 1;
+            break;
+        }
+        done += reqlen;
     }
-    if (done > 0) {
+    if (done > 0 && !c->parsed) {
         memmove(c->in, c->in + done, c->in_len - done);
         c->in_len -= done;
         c->req_ms = mono_ms();  /* the rest: the next request's start */
@@ -394,6 +426,17 @@ conn_write(struct conn *c, const char *data, size_t len)
     size_t off = 0;
     char *nb;
 
+    if (c->out != NULL) {
+        /* Output already waits (a reply made after a deferred quota
+         * call): behind it, in order. At most one more reply: the loop
+         * serves nothing else until it is gone. */
+        if ((nb = realloc(c->out, c->out_len + len)) == NULL)
+            return -1;
+        memcpy(nb + c->out_len, data, len);
+        c->out = nb;
+        c->out_len += len;
+        return 0;
+    }
     while (off < len) {
         n = write(c->wfd, data + off, len - off);
         if (n < 0 && errno == EINTR)
@@ -493,10 +536,54 @@ loop_serve(struct loop *lp, struct conn *c)
         if (olen > 0 && conn_write(c, lp->batch, olen) != 0)
             return -1;
         /* More complete requests than one batch holds: go on unless
-         * the peer stopped reading. */
-    } while (c->out == NULL && olen + SG_POLICY_REPLY_MAX
+         * the peer stopped reading or a request waits for its quota
+         * call. */
+    } while (c->out == NULL && !c->pending && olen + SG_POLICY_REPLY_MAX
              > sizeof(lp->batch));
+    if (c->pending) {
+        c->pnext = lp->pend;
+        lp->pend = c;
+    }
     return 0;
+}
+
+/*
+ * loop_resume - the quota calls that requests of this wakeup deferred:
+ *   run them together, then answer those requests (and what follows
+ *   them; a request may defer again, e.g. END-OF-MESSAGE's commit after
+ *   its reserve)
+ */
+static void
+loop_resume(struct loop *lp)
+{
+    struct sg_pd_txn *tx[128];
+    struct conn *list, *c, *next;
+    size_t k;
+
+    while ((list = lp->pend) != NULL) {
+        lp->pend = NULL;
+        k = 0;
+        for (c = list; c != NULL; c = c->pnext) {
+            tx[k++] = &c->txn;
+            if (k == sizeof(tx) / sizeof(tx[0])) {
+                sg_pd_run_pending(lp->pd, tx, k);
+                k = 0;
+            }
+        }
+        if (k > 0)
+            sg_pd_run_pending(lp->pd, tx, k);
+        for (c = list; c != NULL; c = next) {
+            next = c->pnext;
+            c->pnext = NULL;
+            c->pending = 0;
+            if (loop_serve(lp, c) != 0) {
+                loop_close(lp, c);
+                continue;
+            }
+            if (c->out != NULL)
+                loop_want(lp, c);
+        }
+    }
 }
 
 /* loop_readable - input on a connection */
@@ -687,9 +774,13 @@ loop_run(struct loop *lp, sg_pl_reload_fn reload, void *arg)
             sg_log(SG_LOG_ERR, "epoll_wait: %s", strerror(errno));
             break;
         }
-        /* One state snapshot for the requests of this wakeup. */
-        if (n > 0)
+        /* One state snapshot for the requests of this wakeup, and
+         * their quota calls run together where that pays (quota.h). */
+        if (n > 0) {
             sg_pd_batch_begin(lp->pd);
+            lp->pd->defer = lp->pd->quota != NULL
+                            && sg_quota_defers(lp->pd->quota);
+        }
         for (i = 0; i < n; i++) {
             c = evs[i].data.ptr;
             if (c->listener) {
@@ -701,8 +792,11 @@ loop_run(struct loop *lp, sg_pl_reload_fn reload, void *arg)
             else if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 loop_readable(lp, c);
         }
-        if (n > 0)
+        if (n > 0) {
+            loop_resume(lp);
+            lp->pd->defer = 0;
             sg_pd_batch_end(lp->pd);
+        }
         now = mono_ms();
         if (now - last_sweep >= 1000) {
             loop_sweep(lp, now, stop_at != 0);

@@ -201,6 +201,40 @@ begin_txn(struct sg_pd *pd, struct sg_pd_txn *t, const char *instance)
     t->s_owner_sandbox = 0;
 }
 
+/* sg_pd_pending - whether t waits for sg_pd_run_pending */
+int
+sg_pd_pending(const struct sg_pd_txn *t)
+{
+    return t->qslot.state == SG_QSLOT_PENDING;
+}
+
+/* sg_pd_run_pending - run the pending slots of n transactions */
+void
+sg_pd_run_pending(struct sg_pd *pd, struct sg_pd_txn *const *t, size_t n)
+{
+    struct sg_quota_slot *slots[256];
+    size_t i, j, k;
+
+    for (i = 0; i < n; i += k) {
+        for (k = 0; k < 256 && i + k < n; k++)
+            slots[k] = &t[i + k]->qslot;
+        if (pd->quota != NULL) {
+            sg_quota_run_slots(pd->quota, slots, k);
+            continue;
+        }
+        /* The handle is gone (cannot happen within one wakeup): each
+         * pending call fails as an unreachable engine would. */
+        for (j = 0; j < k; j++) {
+            if (slots[j]->state != SG_QSLOT_PENDING)
+                continue;
+            slots[j]->st = SG_ERR_IO;
+            snprintf(slots[j]->err, sizeof(slots[j]->err),
+                     "quota counters closed");
+            slots[j]->state = SG_QSLOT_ANSWERED;
+        }
+    }
+}
+
 /* sg_pd_batch_begin - the following requests share one snapshot */
 void
 sg_pd_batch_begin(struct sg_pd *pd)
@@ -333,8 +367,9 @@ reserve(struct sg_pd *pd, struct sg_pd_txn *t, const char *region,
     st = sg_decide_reserve(pd->conf, pd->snap, pd->quota,
                            sg_region_lookup(region), t->id, rate, daily,
                            now_ms(pd), v);
-    if (st == SG_ERR_STATE)
-        return st;              /* the region's account: on_state_error */
+    if (st == SG_ERR_STATE || st == SG_PENDING)
+        return st;              /* the region's account: on_state_error;
+                                 * or deferred: the loop asks again */
     if (st != SG_OK) {
         *qfail = 1;             /* the quota engine: on_quota_error */
         return SG_OK;
@@ -550,6 +585,8 @@ on_eom(struct sg_pd *pd, struct sg_pd_txn *t,
     daily = n < t->daily_held ? n : -1;
     st = sg_decide_commit(pd->quota, sg_region_lookup(t->region), t->id,
                           rate, daily, now_ms(pd));
+    if (st == SG_PENDING)
+        return st;
     if (st != SG_OK) {
         *qfail = 1;
         return SG_OK;
@@ -595,10 +632,10 @@ failed(struct sg_pd *pd, const struct sg_policy_req *req, int rcpt_before,
     return reply_failure(req, policy, what, detail, buf, size);
 }
 
-/* sg_pd_handle - answer one parsed request */
-size_t
-sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
-             const struct sg_policy_req *req, char *buf, size_t size)
+/* handle - answer one parsed request (sg_pd_handle) */
+static size_t
+handle(struct sg_pd *pd, struct sg_pd_txn *t,
+       const struct sg_policy_req *req, char *buf, size_t size)
 {
     const struct sg_region *region = NULL;
     struct sg_verdict v;
@@ -618,7 +655,9 @@ sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
         return sg_policy_action_buf("DUNNO", NULL, buf, size);
     }
     begin_txn(pd, t, req->instance);
-    rcpt_before = t->rcpt_seen || t->rate_held > 0;
+    /* A replay (the slot answered) sees what the request saw first. */
+    rcpt_before = t->qslot.state == SG_QSLOT_ANSWERED ? t->q_rcpt_before
+                  : t->rcpt_seen || t->rate_held > 0;
 
     if ((pd->state == NULL || pd->quota == NULL)
         && now_ms(pd) >= pd->retry_at_ms) {
@@ -643,6 +682,8 @@ sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
 
     memset(&v, 0, sizeof(v));
     sg_verdict_accept(&v);
+    if (pd->defer && pd->quota != NULL)
+        sg_quota_defer_slot(pd->quota, &t->qslot);
     switch (req->pstate) {
     case SG_PSTATE_MAIL:
         if (req->sender[0] != '\0')
@@ -659,6 +700,15 @@ sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
         break;
     default:
         break;
+    }
+    if (pd->quota != NULL)
+        sg_quota_defer_slot(pd->quota, NULL);
+    if (st == SG_PENDING) {
+        /* No reply yet: the loop runs the slot and asks again. */
+        t->q_rcpt_before = rcpt_before;
+        if (!pd->snap_held)
+            sg_snap_end(pd->snap);
+        return 0;
     }
     if (st != SG_OK) {
         char detail[300];
@@ -684,5 +734,19 @@ sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
                       buf, size);
     count(pd, req, rcpt_before, region != NULL ? region->name : t->region,
           v.action, v.rule);
+    return n;
+}
+
+/* sg_pd_handle - answer one parsed request */
+size_t
+sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
+             const struct sg_policy_req *req, char *buf, size_t size)
+{
+    size_t n = handle(pd, t, req, buf, size);
+
+    /* An answer the replay did not take (it failed before its quota
+     * call) is dropped: the next request starts afresh. */
+    if (t->qslot.state == SG_QSLOT_ANSWERED)
+        t->qslot.state = SG_QSLOT_EMPTY;
     return n;
 }

@@ -56,6 +56,9 @@ struct sg_pd {
     int batch;                  /* the loop answers a batch: keep the
                                  * snapshot between requests */
     int snap_held;              /* snap begun for the batch */
+    int defer;                  /* the loop runs quota calls together
+                                 * (sg_pd_handle may answer 0: see
+                                 * sg_pd_pending) */
     long long retry_at_ms;      /* next attempt to open what is NULL */
     long long clock_offset_ms;  /* added to the clock (tests) */
     char state_err[256];        /* why state is NULL */
@@ -87,6 +90,10 @@ struct sg_pd_txn {
     const struct sg_region *s_region;
     int s_owner_sandbox;        /* sg_deleg_use.owner_sandbox */
     char s_key[SG_PD_SKEY_MAX]; /* sender "\n" sasl_username */
+    /* A reserve or commit deferred for the loop (pd->defer), and what
+     * the request it belongs to saw before it (kept for its replay). */
+    struct sg_quota_slot qslot;
+    int q_rcpt_before;
 };
 
 /*
@@ -116,6 +123,27 @@ extern void sg_pd_txn_init(struct sg_pd_txn *t, unsigned long long conn);
 extern size_t sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
                            const struct sg_policy_req *req, char *buf,
                            size_t size);
+
+/*
+ * Deferred quota calls (pd->defer, set by the loop when the quota
+ * handle says it pays: quota.h). sg_pd_handle then answers 0 bytes for
+ * a request whose reserve or commit went into t->qslot: the loop keeps
+ * the request, runs the pending slots of all its connections together
+ * (sg_pd_run_pending) and hands each such connection's request to
+ * sg_pd_handle again, which takes the answer from the slot and replies.
+ * Everything a request does before its quota call is done again then,
+ * with the same snapshot (the loop's batch), so the same call is made.
+ *
+ * sg_pd_pending - whether t waits for sg_pd_run_pending
+ */
+extern int sg_pd_pending(const struct sg_pd_txn *t);
+
+/*
+ * sg_pd_run_pending - run the pending slots of n transactions (others
+ *   are skipped), together
+ */
+extern void sg_pd_run_pending(struct sg_pd *pd, struct sg_pd_txn *const *t,
+                              size_t n);
 
 /*
  * sg_pd_batch_begin, sg_pd_batch_end - the requests answered between

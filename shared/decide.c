@@ -661,8 +661,8 @@ sg_decide_reserve(const SG_CONF *conf, SG_SNAP *snap, SG_QUOTA *quota,
     st = sg_quota_reserve(quota, region->name, &lim, txn, rate_units,
                           daily_units, now_ms, &deny);
     if (st != SG_OK)
-        return st == SG_ERR_USAGE || sg_status_is_retryable(st)
-               ? st : SG_ERR_STATE_RETRY;
+        return st == SG_ERR_USAGE || st == SG_PENDING
+               || sg_status_is_retryable(st) ? st : SG_ERR_STATE_RETRY;
     if (deny != SG_QUOTA_OK)
         quota_deny(v, deny, region, &lim, rate_units, daily_units);
     else

@@ -233,7 +233,9 @@ extern SG_STATUS sg_decide_headers(const SG_CONF *conf, SG_SNAP *snap,
  *   and rule "R4".
  * Returns: SG_OK (see *v); SG_ERR_USAGE for bad arguments (txn too
  *   long, NULL quota); otherwise a retryable status when the state or
- *   the quota backend failed (apply on_quota_error / on_state_error).
+ *   the quota backend failed (apply on_quota_error / on_state_error);
+ *   SG_PENDING when the quota handle deferred the call (quota.h: v
+ *   is not set, ask again with the slot answered).
  *   Nothing is held unless SG_OK with an accept.
  * Thread-safety: safe with one snap per thread; quota may be shared.
  */
@@ -250,7 +252,7 @@ extern SG_STATUS sg_decide_reserve(const SG_CONF *conf, SG_SNAP *snap,
  * Parameters: rate_units/daily_units, how many of the held units were
  *   really accepted (-1: all); the rest is released.
  * Returns: SG_OK (also when nothing was held), SG_ERR_USAGE, or the
- *   quota backend's status.
+ *   quota backend's status (SG_PENDING: deferred, quota.h).
  */
 extern SG_STATUS sg_decide_commit(SG_QUOTA *quota,
                                   const struct sg_region *region,

@@ -31,6 +31,8 @@ sg_quota_init(SG_QUOTA *q, const struct sg_quota_ops *ops,
     q->on_error_accept = conf->on_quota_error != NULL
                          && strcmp(conf->on_quota_error, "accept") == 0;
     q->err[0] = '\0';
+    q->defers = 0;
+    q->slot = NULL;
 }
 
 /* sg_quota_set_error - printf into the handle's error buffer */
@@ -194,6 +196,67 @@ resolve_limits(SG_QUOTA *q, const struct sg_quota_limits *lim,
     return SG_OK;
 }
 
+/* same_limits - two resolved limits are the same */
+static bool
+same_limits(const struct sg_quota_limits *a, const struct sg_quota_limits *b)
+{
+    return a->max_rate == b->max_rate && a->burst == b->burst
+           && a->max_24h == b->max_24h && a->sent_24h == b->sent_24h
+           && a->synced_at_ms == b->synced_at_ms;
+}
+
+/*
+ * defer - a reserve (lim set) or commit (lim NULL) made while a slot is
+ *   set: its answer from the slot, or its arguments into the slot
+ *   (SG_PENDING); *run set (SG_OK) when it must run at once instead
+ */
+static SG_STATUS
+defer(SG_QUOTA *q, char op, const char *region,
+      const struct sg_quota_limits *lim, const char *txn,
+      long long rate_units, long long daily_units, long long now,
+      enum sg_quota_deny *deny, bool *run)
+{
+    struct sg_quota_slot *s = q->slot;
+
+    *run = false;
+    if (s->state == SG_QSLOT_ANSWERED) {
+        s->state = SG_QSLOT_EMPTY;
+        if (s->op == op && strcmp(s->region, region) == 0
+            && strcmp(s->txn, txn) == 0 && s->rate_units == rate_units
+            && s->daily_units == daily_units
+            && (lim == NULL || same_limits(lim, &s->lim))) {
+            if (deny != NULL)
+                *deny = s->deny;
+            if (s->st != SG_OK)
+                sg_quota_set_error(q, "%s", s->err);
+            return s->st;
+        }
+        /* Not the call that was answered (the caller served another
+         * request than the one it deferred): this one runs now. */
+        *run = true;
+        return SG_OK;
+    }
+    if (s->state != SG_QSLOT_EMPTY) {
+        *run = true;            /* a second call before the first ran */
+        return SG_OK;
+    }
+    s->op = op;
+    snprintf(s->region, sizeof(s->region), "%s", region);
+    snprintf(s->txn, sizeof(s->txn), "%s", txn);
+    if (lim != NULL)
+        s->lim = *lim;
+    else
+        memset(&s->lim, 0, sizeof(s->lim));
+    s->rate_units = rate_units;
+    s->daily_units = daily_units;
+    s->now_ms = now != 0 ? now : now_ms();
+    s->st = SG_PENDING;
+    s->deny = SG_QUOTA_OK;
+    s->err[0] = '\0';
+    s->state = SG_QSLOT_PENDING;
+    return SG_PENDING;
+}
+
 /* sg_quota_reserve - check and hold units for a transaction */
 SG_STATUS
 sg_quota_reserve(SG_QUOTA *q, const char *region,
@@ -215,6 +278,14 @@ sg_quota_reserve(SG_QUOTA *q, const char *region,
         || (st = check_units(q, rate_units, daily_units, 0)) != SG_OK
         || (st = resolve_limits(q, lim, &rl)) != SG_OK)
         return st;
+    if (q->slot != NULL) {
+        bool run;
+
+        st = defer(q, 'r', region, &rl, txn, rate_units, daily_units, now,
+                   deny, &run);
+        if (!run)
+            return st;
+    }
     return q->ops->reserve(q, region, &rl, txn, rate_units, daily_units,
                            now != 0 ? now : now_ms(), deny);
 }
@@ -232,6 +303,14 @@ sg_quota_commit(SG_QUOTA *q, const char *region, const char *txn,
         || (st = check_txn(q, txn)) != SG_OK
         || (st = check_units(q, rate_units, daily_units, 1)) != SG_OK)
         return st;
+    if (q->slot != NULL) {
+        bool run;
+
+        st = defer(q, 'c', region, NULL, txn, rate_units, daily_units, now,
+                   NULL, &run);
+        if (!run)
+            return st;
+    }
     return q->ops->commit(q, region, txn, rate_units, daily_units,
                           now != 0 ? now : now_ms());
 }
@@ -304,6 +383,54 @@ sg_quota_reset(SG_QUOTA *q, const char *region)
     if ((st = check_region(q, region)) != SG_OK)
         return st;
     return q->ops->reset(q, region);
+}
+
+/* sg_quota_defers - whether deferring the handle's calls pays */
+bool
+sg_quota_defers(const SG_QUOTA *q)
+{
+    return q != NULL && q->defers;
+}
+
+/* sg_quota_defer_slot - the slot of the client served next, or NULL */
+void
+sg_quota_defer_slot(SG_QUOTA *q, struct sg_quota_slot *slot)
+{
+    if (q != NULL)
+        q->slot = slot;
+}
+
+/*
+ * sg_quota_run_slots - run the pending slots: through the backend's
+ *   run_slots, or one by one
+ */
+SG_STATUS
+sg_quota_run_slots(SG_QUOTA *q, struct sg_quota_slot *const *slots,
+                   size_t n)
+{
+    struct sg_quota_slot *s;
+    size_t i;
+
+    if (q == NULL || (slots == NULL && n > 0))
+        return SG_ERR_USAGE;
+    if (q->ops->run_slots != NULL)
+        return q->ops->run_slots(q, slots, n);
+    for (i = 0; i < n; i++) {
+        if ((s = slots[i]) == NULL || s->state != SG_QSLOT_PENDING)
+            continue;
+        s->deny = SG_QUOTA_OK;
+        if (s->op == 'r')
+            s->st = q->ops->reserve(q, s->region, &s->lim, s->txn,
+                                    s->rate_units, s->daily_units,
+                                    s->now_ms, &s->deny);
+        else
+            s->st = q->ops->commit(q, s->region, s->txn, s->rate_units,
+                                   s->daily_units, s->now_ms);
+        if (s->st != SG_OK)
+            snprintf(s->err, sizeof(s->err), "%s", q->err);
+        s->state = SG_QSLOT_ANSWERED;
+    }
+    return SG_OK;
 }
 
 /* sg_quota_error - text of the handle's last failure */

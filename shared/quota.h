@@ -157,6 +157,71 @@ extern SG_STATUS sg_quota_usage(SG_QUOTA *q, const char *region,
  */
 extern SG_STATUS sg_quota_reset(SG_QUOTA *q, const char *region);
 
+/*
+ * Deferred operations: the quota calls of an event loop sent together.
+ *
+ * A program that serves many clients from one thread (sesgate-policyd)
+ * would wait for one round trip per reserve or commit with the Redis
+ * backend, one client after another. Instead it gives the handle a
+ * slot of the client it is about to serve (sg_quota_defer_slot). A
+ * reserve or commit made while an empty slot is set is not run: its
+ * checked arguments go into the slot and it returns SG_PENDING, and the
+ * caller stops serving that client. Once every ready client has been
+ * served that far, sg_quota_run_slots runs the pending slots together
+ * (the Redis backend: one script call for those of one region and one
+ * set of limits) and stores each answer in its slot. The caller then
+ * serves each such client again from the start of the same request:
+ * the same reserve or commit, made with the same arguments while its
+ * answered slot is set, takes the answer from the slot (the slot is
+ * empty again) and returns it as if it had run then. Release, peek,
+ * usage and reset always run at once.
+ *
+ * Only for a handle used by one thread (the slot is the handle's), and
+ * only where sg_quota_defers says it pays: the embedded backend answers
+ * in well under a microsecond, and redis_batch_max = 1 asks for one
+ * call per operation.
+ */
+enum sg_quota_slot_state {
+    SG_QSLOT_EMPTY = 0,
+    SG_QSLOT_PENDING = 1,       /* arguments in, waiting for its run */
+    SG_QSLOT_ANSWERED = 2       /* st, deny, err hold the answer */
+};
+
+#define SG_QUOTA_SLOT_ERR   256
+
+struct sg_quota_slot {
+    enum sg_quota_slot_state state;
+    char op;                    /* 'r' reserve, 'c' commit */
+    char region[SG_REGION_MAX + 1];
+    char txn[SG_QUOTA_TXN_MAX + 1];
+    struct sg_quota_limits lim; /* reserve: as resolved (burst set) */
+    long long rate_units;
+    long long daily_units;
+    long long now_ms;
+    SG_STATUS st;               /* the answer */
+    enum sg_quota_deny deny;    /* reserve: the limit that refused */
+    char err[SG_QUOTA_SLOT_ERR]; /* the failure's text, st != SG_OK */
+};
+
+/* sg_quota_defers - whether deferring the handle's calls pays */
+extern bool sg_quota_defers(const SG_QUOTA *q);
+
+/*
+ * sg_quota_defer_slot - the slot of the client served next; NULL: run
+ *   every call at once (the default)
+ */
+extern void sg_quota_defer_slot(SG_QUOTA *q, struct sg_quota_slot *slot);
+
+/*
+ * sg_quota_run_slots - run n pending slots (others are skipped), each
+ *   answered in its slot, in the order given where they share a region
+ *
+ * Returns: SG_OK (each slot has its own status), or SG_ERR_USAGE.
+ */
+extern SG_STATUS sg_quota_run_slots(SG_QUOTA *q,
+                                    struct sg_quota_slot *const *slots,
+                                    size_t n);
+
 /* sg_quota_error - text of the handle's last failure; never NULL */
 extern const char *sg_quota_error(const SG_QUOTA *q);
 

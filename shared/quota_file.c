@@ -1733,7 +1733,7 @@ qf_close(SG_QUOTA *q)
 
 static const struct sg_quota_ops qf_ops = {
     "embedded", qf_reserve, qf_commit, qf_release, qf_peek, qf_usage,
-    qf_reset, qf_close
+    qf_reset, qf_close, NULL     /* run_slots: one by one (quota.c) */
 };
 
 /*

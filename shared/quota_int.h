@@ -70,6 +70,11 @@ struct sg_quota_ops {
                        struct sg_quota_usage *out);
     SG_STATUS (*reset)(SG_QUOTA *q, const char *region);
     void (*close)(SG_QUOTA *q);
+    /* Pending slots run together (quota.h); NULL: the front end runs
+     * them one by one through reserve and commit. Each slot gets st,
+     * deny and err (slots of the front end: arguments checked). */
+    SG_STATUS (*run_slots)(SG_QUOTA *q, struct sg_quota_slot *const *slots,
+                           size_t n);
 };
 
 /*
@@ -83,6 +88,8 @@ struct sg_quota {
     long long reservation_timeout_ms; /* quota_reservation_timeout */
     long long redis_timeout_ms; /* redis_timeout */
     int on_error_accept;        /* on_quota_error = accept */
+    int defers;                 /* deferring calls pays (quota.h) */
+    struct sg_quota_slot *slot; /* sg_quota_defer_slot, or NULL */
     /* Last failure. Written with vsnprintf into all but the last byte,
      * which stays NUL, so a reader racing a writer on another thread
      * may see mixed text but never an unterminated string. */

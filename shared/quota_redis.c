@@ -551,6 +551,8 @@ struct sg_quota_redis {
     struct sg_rq_op **qtail;
     int inflight;               /* batches being run */
     int batch_max;              /* redis_batch_max */
+    struct sg_rq_op *sops;      /* rq_run_slots' batch (batch_max ops),
+                                 * allocated at its first use */
 };
 typedef struct sg_quota_redis SG_RQ;
 
@@ -1823,6 +1825,91 @@ rq_usage(SG_QUOTA *q, const char *region, const struct sg_quota_limits *lim,
     return SG_OK;
 }
 
+/*
+ * rq_run_slots - the pending slots of an event loop (quota.h), in
+ *   script calls of one region and one set of limits each, up to
+ *   redis_batch_max operations, in the order given
+ *
+ * One thread's: the loop waits for each call (within redis_timeout)
+ * instead of once per operation. A failed call answers all of its
+ * slots with its error.
+ */
+static SG_STATUS
+rq_run_slots(SG_QUOTA *q, struct sg_quota_slot *const *slots, size_t n)
+{
+    SG_RQ *rq = (SG_RQ *)q;
+    struct sg_rq_op *batch[SG_RQ_BATCH_MAX];
+    struct sg_quota_slot *bs[SG_RQ_BATCH_MAX], *s, *first;
+    const struct sg_quota_limits *lim;
+    redisReply *r;
+    long long deadline;
+    size_t i, j, k;
+
+    if (rq->sops == NULL
+        && (rq->sops = calloc((size_t)rq->batch_max,
+                              sizeof(*rq->sops))) == NULL) {
+        for (i = 0; i < n; i++) {
+            if ((s = slots[i]) == NULL || s->state != SG_QSLOT_PENDING)
+                continue;
+            s->st = SG_ERR_NOMEM;
+            snprintf(s->err, sizeof(s->err), "redis: out of memory");
+            s->state = SG_QSLOT_ANSWERED;
+        }
+        return SG_OK;
+    }
+    for (i = 0; i < n; i++) {
+        if ((first = slots[i]) == NULL || first->state != SG_QSLOT_PENDING)
+            continue;
+        /* This slot and the later pending ones of its region whose
+         * limits agree (commits have none). */
+        lim = first->op == 'r' ? &first->lim : NULL;
+        deadline = rq_mono_ms() + rq->head.redis_timeout_ms;
+        k = 0;
+        for (j = i; j < n && k < (size_t)rq->batch_max; j++) {
+            struct sg_rq_op *o;
+
+            if ((s = slots[j]) == NULL || s->state != SG_QSLOT_PENDING
+                || strcmp(s->region, first->region) != 0)
+                continue;
+            if (s->op == 'r' && lim != NULL
+                && !rq_same_limits(&s->lim, lim))
+                continue;
+            if (s->op == 'r' && lim == NULL)
+                lim = &s->lim;
+            o = &rq->sops[k];
+            o->region = s->region;
+            o->call.op = s->op;
+            o->call.now_ms = s->now_ms;
+            o->call.txn = s->txn;
+            o->call.rate_units = s->rate_units;
+            o->call.daily_units = s->daily_units;
+            o->call.lim = s->op == 'r' ? &s->lim : NULL;
+            o->deadline = deadline;
+            o->st = SG_ERR_IO;
+            o->code = 0;
+            o->err[0] = '\0';
+            batch[k] = o;
+            bs[k] = s;
+            s->state = SG_QSLOT_ANSWERED;   /* taken: answered below */
+            k++;
+        }
+        r = rq_exec(rq, batch, k);
+        if (r != NULL)
+            freeReplyObject(r);
+        for (j = 0; j < k; j++) {
+            s = bs[j];
+            s->st = batch[j]->st;
+            s->deny = s->op == 'r' && s->st == SG_OK
+                      ? (batch[j]->code == 2 ? SG_QUOTA_DAILY
+                         : batch[j]->code == 1 ? SG_QUOTA_RATE
+                         : SG_QUOTA_OK) : SG_QUOTA_OK;
+            if (s->st != SG_OK)
+                snprintf(s->err, sizeof(s->err), "%s", batch[j]->err);
+        }
+    }
+    return SG_OK;
+}
+
 /* rq_close - close every connection and free the handle */
 static void
 rq_close(SG_QUOTA *q)
@@ -1837,6 +1924,7 @@ rq_close(SG_QUOTA *q)
     pthread_mutex_destroy(&rq->mu);
     pthread_mutex_destroy(&rq->qmu);
     memset(rq->ep.pass, 0, sizeof(rq->ep.pass));
+    free(rq->sops);
     free(rq);
 }
 
@@ -1848,7 +1936,8 @@ static const struct sg_quota_ops sg_rq_ops = {
     rq_peek,
     rq_usage,
     rq_reset,
-    rq_close
+    rq_close,
+    rq_run_slots
 };
 
 /* sg_quota_redis_open - the Redis backend */
@@ -1892,6 +1981,7 @@ sg_quota_redis_open(const SG_CONF *conf, char *err, size_t errlen)
     if (rq->batch_max > SG_RQ_BATCH_MAX)
         rq->batch_max = SG_RQ_BATCH_MAX;
     sg_quota_init(&rq->head, &sg_rq_ops, conf);
+    rq->head.defers = rq->batch_max > 1;
     ms = rq->head.redis_timeout_ms > 0 ? rq->head.redis_timeout_ms : 1000;
     rq->head.redis_timeout_ms = ms;
     rq->tv.tv_sec = (time_t)(ms / 1000);

@@ -38,6 +38,8 @@
  */
 typedef enum sg_status {
     SG_OK = 0,
+    SG_PENDING = 1,             /* not run yet: answered by a later call
+                                 * (quota.h, deferred operations) */
     /* Resource problems: retrying later may help. */
     SG_ERR_NOMEM = 10,          /* allocation failed */
     SG_ERR_IO = 11,             /* read/write/open failed */

@@ -25,6 +25,8 @@ sg_strerror(SG_STATUS status)
     switch (status) {
     case SG_OK:
         return "success";
+    case SG_PENDING:
+        return "pending";
     case SG_ERR_NOMEM:
         return "out of memory";
     case SG_ERR_IO:

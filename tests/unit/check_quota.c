@@ -1011,6 +1011,85 @@ START_TEST(test_race)
 }
 END_TEST
 
+/*
+ * Deferred calls (quota.h): with a slot set, a reserve or commit goes
+ * into the slot (SG_PENDING, nothing held), sg_quota_run_slots runs it,
+ * and the same call again takes the answer; a different call, or one
+ * made while the slot is still pending, runs at once.
+ */
+START_TEST(test_defer_slots)
+{
+    struct sg_quota_limits l = lim(100, 100, 3, 0, 0);
+    struct sg_quota_slot a, b, *slots[3];
+    enum sg_quota_deny d;
+
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    ck_assert(!sg_quota_defers(q));     /* embedded: never pays */
+
+    sg_quota_defer_slot(q, &a);
+    d = SG_QUOTA_RATE;
+    ck_assert_int_eq(sg_quota_reserve(q, R, &l, "a", 2, 2, T0, &d),
+                     SG_PENDING);
+    WANT_DENY(d, SG_QUOTA_OK);
+    ck_assert_int_eq(a.state, SG_QSLOT_PENDING);
+    /* A second call while the slot is pending runs at once. */
+    ck_assert_int_eq(sg_quota_commit(q, R, "none", -1, -1, T0), SG_OK);
+    sg_quota_defer_slot(q, &b);
+    ck_assert_int_eq(sg_quota_reserve(q, R, &l, "b", 2, 2, T0, &d),
+                     SG_PENDING);
+    sg_quota_defer_slot(q, NULL);
+    WANT_NUM(usage(&l, T0).reserved, 0);        /* nothing ran yet */
+
+    /* Run both, in order: a is admitted, b is over the daily 3. */
+    slots[0] = &a;
+    slots[1] = NULL;
+    slots[2] = &b;
+    ck_assert_int_eq(sg_quota_run_slots(q, slots, 3), SG_OK);
+    ck_assert_int_eq(a.state, SG_QSLOT_ANSWERED);
+    ck_assert_int_eq(a.st, SG_OK);
+    WANT_DENY(a.deny, SG_QUOTA_OK);
+    ck_assert_int_eq(b.state, SG_QSLOT_ANSWERED);
+    WANT_DENY(b.deny, SG_QUOTA_DAILY);
+    WANT_NUM(usage(&l, T0).reserved, 2);
+
+    /* The same call takes its answer; the slot is empty again. */
+    sg_quota_defer_slot(q, &b);
+    d = SG_QUOTA_OK;
+    ck_assert_int_eq(sg_quota_reserve(q, R, &l, "b", 2, 2, T0 + 5, &d),
+                     SG_OK);
+    WANT_DENY(d, SG_QUOTA_DAILY);
+    ck_assert_int_eq(b.state, SG_QSLOT_EMPTY);
+    /* A different call than the one answered runs at once. */
+    sg_quota_defer_slot(q, &a);
+    ck_assert_int_eq(sg_quota_reserve(q, R, &l, "a", 1, 1, T0, &d),
+                     SG_OK);
+    WANT_DENY(d, SG_QUOTA_OK);
+    ck_assert_int_eq(a.state, SG_QSLOT_EMPTY);
+    WANT_NUM(usage(&l, T0).reserved, 3);
+
+    /* A commit, deferred and answered the same way. */
+    ck_assert_int_eq(sg_quota_commit(q, R, "a", -1, -1, T0), SG_PENDING);
+    WANT_NUM(usage(&l, T0).sent_24h, 0);
+    slots[0] = &a;
+    ck_assert_int_eq(sg_quota_run_slots(q, slots, 1), SG_OK);
+    ck_assert_int_eq(a.st, SG_OK);
+    WANT_NUM(usage(&l, T0).sent_24h, 3);
+    ck_assert_int_eq(sg_quota_commit(q, R, "a", -1, -1, T0), SG_OK);
+    ck_assert_int_eq(a.state, SG_QSLOT_EMPTY);
+    /* Release, peek and usage never defer. */
+    ck_assert_int_eq(sg_quota_release(q, R, "a", T0), SG_OK);
+    WANT_DENY(peek(&l, 1, 1, T0), SG_QUOTA_DAILY);
+    ck_assert_int_eq(a.state, SG_QSLOT_EMPTY);
+    /* Arguments are checked before anything is deferred. */
+    ck_assert_int_eq(sg_quota_reserve(q, R, &l, "", 1, 1, T0, &d),
+                     SG_ERR_USAGE);
+    ck_assert_int_eq(a.state, SG_QSLOT_EMPTY);
+    sg_quota_defer_slot(q, NULL);
+    ck_assert_int_eq(sg_quota_run_slots(NULL, slots, 1), SG_ERR_USAGE);
+}
+END_TEST
+
 /* sg_quota_suite - the quota engine */
 Suite *
 sg_quota_suite(void)
@@ -1044,6 +1123,7 @@ sg_quota_suite(void)
     tcase_add_test(tc, test_lease_close);
     tcase_add_test(tc, test_lease_killed);
     tcase_add_test(tc, test_migrate_v1);
+    tcase_add_test(tc, test_defer_slots);
     tcase_add_loop_test(tc, test_race, 0, ROWS(race_rows));
     suite_add_tcase(s, tc);
     return s;
