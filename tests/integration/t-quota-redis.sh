@@ -11,8 +11,11 @@
 # refill, sync reconciliation and hold expiry with an injected clock;
 # reset; SCRIPT FLUSH (scripts reloaded); the server hung (SIGSTOP),
 # killed and restarted under a running client (errors within
-# redis_timeout, no SIGPIPE death, recovery without a restart); a
-# password file. Missing redis-server: SKIP (a failure when
+# redis_timeout, no SIGPIPE death, recovery without a restart);
+# sesgate-milter's r4-quota scenario on Redis; sesgate-policyd on Redis
+# with 16 policy clients racing for a quota of 400 (exact, SES's text,
+# the quota calls of one wakeup in shared script calls; one call each
+# with redis_batch_max = 1); a password file. Missing redis-server: SKIP (a failure when
 # SESGATE_SKIPS_AS_FAILS=1).
 
 . "$(dirname "$0")/lib.sh"
@@ -175,6 +178,180 @@ assert_line "last ok"
 n=$(out_num busy_ops)
 if [ -n "$n" ] && [ "$n" -ge 1000 ]; then sg_pass; else
     sg_fail "busy_ops '$n', want >= 1000"; fi
+
+# policy_race PORT CLIENTS - Postfix-like policy clients racing for the
+# quota through one sesgate-policyd: each sends messages of 1 or 3
+# recipients, mostly RCPT requests then END-OF-MESSAGE (with the count
+# of the recipients it let through), every third without RCPT requests
+# (END-OF-MESSAGE alone: reserve and commit in one request); stops after
+# five messages in a row whose every recipient got the daily deferral.
+# Prints "admitted N" (recipients in messages whose END-OF-MESSAGE got
+# DUNNO), "ops N" (reserves and commits asked for), "refusals N",
+# "other N" and the first daily deferral as "daily_reply ..." (and the
+# first other answer as "other_reply ...").
+policy_race() {
+    timeout 120 python3 - "$1" "$2" <<'PY'
+import socket, sys, threading
+port, clients = int(sys.argv[1]), int(sys.argv[2])
+REQ = ("request=smtpd_access_policy\nprotocol_state=%s\n"
+       "protocol_name=ESMTP\ninstance=%s\nsender=a@example.com\n"
+       "recipient=%s\nrecipient_count=%d\nclient_address=127.0.0.1\n"
+       "queue_id=\nsize=100\n\n")
+lock = threading.Lock()
+tot = {"admitted": 0, "ops": 0, "refusals": 0, "other": 0}
+first, odd = [], []
+start = threading.Barrier(clients)
+
+def ask(s, f, state, inst, rcpt, cnt):
+    s.sendall((REQ % (state, inst, rcpt, cnt)).encode())
+    line = f.readline().strip()
+    f.readline()
+    return line
+
+def client(c):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    f = s.makefile("r")
+    mine = {"admitted": 0, "ops": 0, "refusals": 0, "other": 0}
+    start.wait()
+    dry, i = 0, 0
+    while dry < 5 and i < 2000:
+        i += 1
+        inst = "c%d.m%d" % (c, i)
+        n = 3 if i % 4 == 1 else 1
+        if i % 3 == 2:
+            mine["ops"] += 1
+            a = ask(s, f, "END-OF-MESSAGE", inst, "", n)
+            ok = n if a == "action=DUNNO" else 0
+            if ok:
+                mine["ops"] += 1        # its reserve, then its commit
+        else:
+            ok = 0
+            for r in range(n):
+                mine["ops"] += 1
+                a = ask(s, f, "RCPT", inst, "r%d@example.net" % r, 0)
+                if a == "action=DUNNO":
+                    ok += 1
+                elif "Daily message quota exceeded" in a:
+                    mine["refusals"] += 1
+                    with lock:
+                        if not first:
+                            first.append(a)
+                else:
+                    mine["other"] += 1
+                    with lock:
+                        if not odd:
+                            odd.append(a)
+            if ok > 0:
+                mine["ops"] += 1
+                a = ask(s, f, "END-OF-MESSAGE", inst, "", ok)
+                if a != "action=DUNNO":
+                    ok = 0
+            dry = dry + 1 if ok == 0 else 0
+            mine["admitted"] += ok
+            continue
+        if ok == 0 and "Daily message quota exceeded" not in a:
+            mine["other"] += 1
+            with lock:
+                if not odd:
+                    odd.append(a)
+        mine["admitted"] += ok
+    s.close()
+    with lock:
+        for k in tot:
+            tot[k] += mine[k]
+
+ts = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+for k in sorted(tot):
+    print(k, tot[k])
+print("daily_reply", first[0] if first else "-")
+if odd:
+    print("other_reply", odd[0])
+PY
+}
+
+# policyd_race EXTRA - import a quota of 400, start sesgate-policyd on
+# this server with the EXTRA configuration line, race 16 clients
+# through it, stop it; the counts in $sg_tmp/stdout, the server's
+# EVALSHA calls in $calls
+policyd_race() {
+    pd=$sg_tmp/pd
+    chmod 0755 "$sg_tmp"     # sesgate-policyd runs as nobody
+    rm -rf "$pd"
+    mkdir -p "$pd"
+    chmod 0755 "$pd"
+    cat >"$pd/state.json" <<JSON
+{ "sesgate_state": 1, "regions": { "eu-west-1": {
+  "account": { "ProductionAccessEnabled": true, "SendingEnabled": true,
+    "SendQuota": { "Max24HourSend": 400, "MaxSendRate": 100000,
+                   "SentLast24Hours": 0 } },
+  "identities": [ { "IdentityName": "example.com", "IdentityType": "DOMAIN",
+                    "VerificationStatus": "SUCCESS", "SendingEnabled": true } ],
+  "suppressed": [] } } }
+JSON
+    cat >"$pd/sesgate.conf" <<CONF
+default_region = eu-west-1
+state_dir = $pd/state
+policyd_user = $([ "$(id -u)" = 0 ] && echo nobody || id -un)
+quota_backend = redis
+redis_url = $url
+$1
+CONF
+    "$top_builddir/ctl/sesgatectl" -c "$pd/sesgate.conf" import \
+        "$pd/state.json" >/dev/null || return 1
+    [ "$(id -u)" = 0 ] && chown -R nobody "$pd/state"
+    redis_cli del "sesgate:q:{eu-west-1}" "sesgate:q:{eu-west-1}:w" \
+        >/dev/null
+    pport=$(redis_free_port)
+    sg_daemon_start "$pd/policyd.log" "$top_builddir/policy/sesgate-policyd" \
+        -c "$pd/sesgate.conf" -f -l "inet:127.0.0.1:$pport" || return 1
+    pd_pid=$SG_DAEMON_PID
+    redis_cli config resetstat >/dev/null
+    sg_cmd="policy_race $pport 16 ($1)"
+    policy_race "$pport" 16 >"$sg_tmp/stdout" 2>"$sg_tmp/stderr"
+    sg_rc=$?
+    calls=$(redis_evalsha_calls)
+    sg_daemon_stop "$pd_pid"
+    cat "$sg_tmp/stdout"
+    echo "redis: ${calls:-?} EVALSHA calls"
+}
+
+sg_case "sesgate-policyd on Redis: 16 clients race for a quota of 400"
+# The reserves and commits that requests of one wakeup need share
+# script calls: fewer calls than operations, the quota exact, SES's
+# text for the rest, the server's count exact.
+if policyd_race ""; then
+    assert_exit 0
+    assert_line "admitted 400"
+    assert_line "other 0"
+    assert_line "daily_reply action=454 4.7.0 Throttling failure: Daily message quota exceeded."
+    ops=$(out_num ops)
+    if [ -n "$calls" ] && [ -n "$ops" ] && [ "$calls" -lt "$ops" ]; then
+        sg_pass; else sg_fail "EVALSHA calls '$calls', want < ops '$ops'"; fi
+    sg_run "$top_builddir/ctl/sesgatectl" -c "$pd/sesgate.conf" status \
+        --json
+    assert_exit 0
+    assert_out_has '"sent_24h": 400'
+    sg_run grep -E 'warning|error' "$pd/policyd.log"
+    assert_exit 1
+else
+    sg_fail "sesgate-policyd did not run"
+fi
+
+sg_case "sesgate-policyd on Redis, redis_batch_max = 1: one call each"
+if policyd_race "redis_batch_max = 1"; then
+    assert_exit 0
+    assert_line "admitted 400"
+    assert_line "other 0"
+    ops=$(out_num ops)
+    if [ -n "$calls" ] && [ "$calls" = "$ops" ]; then
+        sg_pass; else sg_fail "EVALSHA calls '$calls', want ops '$ops'"; fi
+else
+    sg_fail "sesgate-policyd did not run"
+fi
 
 sg_case "password file"
 redis_stop
