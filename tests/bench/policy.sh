@@ -16,7 +16,9 @@
 # policyd-rate-limit: per-sender limit, sqlite in memory (it has no
 # recipient list). REDIS=1 runs a second sesgate-policyd ("sesgate-redis")
 # with quota_backend = redis against a throwaway redis-server on a
-# loopback port, beside the embedded one.
+# loopback port, beside the embedded one, and a third
+# ("sesgate-redis-b1") with redis_batch_max = 1 (one script call per
+# quota operation: the quota calls of a wakeup are not run together).
 set -u
 
 build=$(cd "${1:?usage: policy.sh BUILDDIR [SECONDS] [CONNS...]}" && pwd)
@@ -104,8 +106,16 @@ redis_url = redis:\/\/127.0.0.1:20106\/0/' "$T/sesgate.conf" \
     "$build/policy/sesgate-policyd" -c "$T/sesgate-redis.conf" -f \
         -l inet:127.0.0.1:20107 2>"$T/policyd-redis.log" &
     pids="$pids $!"
-    wait_port 20107 || exit 1
+    # The same with one script call per quota operation (the loop then
+    # waits for each in turn): what running them together brings.
+    { cat "$T/sesgate-redis.conf"; echo "redis_batch_max = 1"; } \
+        >"$T/sesgate-redis1.conf"
+    "$build/policy/sesgate-policyd" -c "$T/sesgate-redis1.conf" -f \
+        -l inet:127.0.0.1:20108 2>"$T/policyd-redis1.log" &
+    pids="$pids $!"
+    wait_port 20107 && wait_port 20108 || exit 1
     servers="$servers sesgate-redis=inet:127.0.0.1:20107"
+    servers="$servers sesgate-redis-b1=inet:127.0.0.1:20108"
 fi
 
 if [ "${PEERS:-1}" = 1 ]; then
@@ -228,5 +238,8 @@ awk '{ split($2, cc, "="); split($5, r, "="); split($7, p, "=");
          if (v["sesgate", k] > 0) for (s in sv) if (s != "sesgate" && v[s, k] > 0)
              line = line sprintf("  sesgate/%s=%.2fx (p99 %.2fx)", s,
                  v["sesgate", k] / v[s, k], q["sesgate", k] / q[s, k])
+         if (v["sesgate-redis", k] > 0 && v["sesgate-redis-b1", k] > 0)
+             line = line sprintf("  sesgate-redis/sesgate-redis-b1=%.2fx",
+                 v["sesgate-redis", k] / v["sesgate-redis-b1", k])
          print line } }' "$T/results" | sort -t= -k2 -n
 echo "== sesgate-policyd RSS: $(ps -o rss= -p "$(echo $pids | cut -d' ' -f2)") KB"
