@@ -3,7 +3,7 @@
  *   Redis quota backend (make bench; tests/bench/redis.sh)
  *
  * Usage: bench_quota_redis -u URL [-c THREADS] [-n PAIRS] [-g REGION]
- *                          [-b BATCH]
+ *                          [-b BATCH] [-e]
  *
  * THREADS threads (default 8, like redis-benchmark -c 8) share one
  * handle, as the threads of sesgate-milter do, each with one
@@ -16,6 +16,12 @@
  * latency of a pair (median, p99) in microseconds and this process's
  * CPU time (user, system) per operation, so that the client's share
  * can be told from the server's.
+ *
+ * -e: the caller is an event loop instead, as sesgate-policyd is: one
+ * thread, THREADS transactions in flight (its ready connections); each
+ * round defers their reserves into their slots (quota.h), runs the
+ * slots together (sg_quota_run_slots), takes each answer by making the
+ * same call again, then does the same with their commits.
  */
 
 /* System headers. */
@@ -84,6 +90,72 @@ worker(void *arg)
     return NULL;
 }
 
+/* loop_step - one call of every transaction of a round, deferred, run
+ *   together and taken back; commit when lim is NULL */
+static void
+loop_step(struct sg_quota_slot *slots, struct sg_quota_slot **sp,
+          char (*txn)[SG_QUOTA_TXN_MAX + 1], int k,
+          const struct sg_quota_limits *lim)
+{
+    enum sg_quota_deny deny;
+    SG_STATUS st;
+    int j, pass;
+
+    /* Pass 0 defers (SG_PENDING); pass 1, after the run, takes each
+     * answer with the same call. */
+    for (pass = 0; pass < 2; pass++) {
+        for (j = 0; j < k; j++) {
+            sg_quota_defer_slot(bench_q, &slots[j]);
+            deny = SG_QUOTA_OK;
+            st = lim != NULL
+                 ? sg_quota_reserve(bench_q, bench_region, lim, txn[j], 1, 1,
+                                    0, &deny)
+                 : sg_quota_commit(bench_q, bench_region, txn[j], -1, -1, 0);
+            if (st != (pass == 0 ? SG_PENDING : SG_OK)
+                || deny != SG_QUOTA_OK)
+                atomic_fetch_add(&bench_errors, 1);
+        }
+        sg_quota_defer_slot(bench_q, NULL);
+        if (pass == 0)
+            sg_quota_run_slots(bench_q, sp, (size_t)k);
+    }
+}
+
+/* run_loop - pairs in rounds of n transactions, from one thread */
+static void
+run_loop(int n)
+{
+    struct sg_quota_limits lim = {1e9, 1e9, -1, 0, 0};
+    struct sg_quota_slot *slots = calloc((size_t)n, sizeof(*slots));
+    struct sg_quota_slot **sp = calloc((size_t)n, sizeof(*sp));
+    char (*txn)[SG_QUOTA_TXN_MAX + 1] = calloc((size_t)n, sizeof(*txn));
+    long long done = 0, t, d;
+    int j, k;
+
+    if (slots == NULL || sp == NULL || txn == NULL) {
+        atomic_fetch_add(&bench_errors, 1);
+        goto out;
+    }
+    for (j = 0; j < n; j++)
+        sp[j] = &slots[j];
+    while (done < bench_pairs) {
+        k = bench_pairs - done < n ? (int)(bench_pairs - done) : n;
+        for (j = 0; j < k; j++)
+            snprintf(txn[j], sizeof(txn[j]), "bench-%lld", done + j);
+        t = now_ns();
+        loop_step(slots, sp, txn, k, &lim);
+        loop_step(slots, sp, txn, k, NULL);
+        d = now_ns() - t;
+        for (j = 0; j < k; j++)
+            bench_lat[done + j] = d;
+        done += k;
+    }
+out:
+    free(slots);
+    free(sp);
+    free(txn);
+}
+
 /* cpu_us - this process's user and system CPU time in microseconds */
 static void
 cpu_us(double *user, double *sys)
@@ -102,12 +174,12 @@ main(int argc, char **argv)
     pthread_t tid[BENCH_THREADS_MAX];
     const char *url = NULL;
     char buf[512], err[512];
-    int threads = 8, batch = 64, c, i;
+    int threads = 8, batch = 64, evloop = 0, c, i;
     long long t0, t1;
     double secs, u0, s0, u1, s1;
     SG_CONF *conf;
 
-    while ((c = getopt(argc, argv, "u:c:n:g:b:")) != -1) {
+    while ((c = getopt(argc, argv, "u:c:n:g:b:e")) != -1) {
         switch (c) {
         case 'u':
             url = optarg;
@@ -124,6 +196,9 @@ main(int argc, char **argv)
         case 'b':
             batch = atoi(optarg);
             break;
+        case 'e':
+            evloop = 1;
+            break;
         default:
             url = NULL;
             optind = argc + 1;
@@ -134,7 +209,7 @@ main(int argc, char **argv)
         || bench_pairs < 1 || bench_pairs > 100000000 || batch < 1
         || batch > 256) {
         fprintf(stderr, "usage: bench_quota_redis -u URL [-c THREADS] "
-                "[-n PAIRS] [-g REGION] [-b BATCH]\n");
+                "[-n PAIRS] [-g REGION] [-b BATCH] [-e]\n");
         return 2;
     }
     snprintf(buf, sizeof(buf), "quota_backend = redis\nredis_url = %s\n"
@@ -152,16 +227,25 @@ main(int argc, char **argv)
     sg_quota_reset(bench_q, bench_region);
     cpu_us(&u0, &s0);
     t0 = now_ns();
-    for (i = 0; i < threads; i++)
-        pthread_create(&tid[i], NULL, worker, NULL);
-    for (i = 0; i < threads; i++)
-        pthread_join(tid[i], NULL);
+    if (evloop) {
+        run_loop(threads);
+    } else {
+        for (i = 0; i < threads; i++)
+            pthread_create(&tid[i], NULL, worker, NULL);
+        for (i = 0; i < threads; i++)
+            pthread_join(tid[i], NULL);
+    }
     t1 = now_ns();
     cpu_us(&u1, &s1);
     secs = (double)(t1 - t0) / 1e9;
     qsort(bench_lat, (size_t)bench_pairs, sizeof(*bench_lat), cmp_ll);
-    printf("reserve+commit pairs: %lld in %.3f s with %d threads, "
-           "redis_batch_max %d\n", bench_pairs, secs, threads, batch);
+    if (evloop)
+        printf("reserve+commit pairs: %lld in %.3f s from one event loop, "
+               "%d transactions in flight, redis_batch_max %d\n",
+               bench_pairs, secs, threads, batch);
+    else
+        printf("reserve+commit pairs: %lld in %.3f s with %d threads, "
+               "redis_batch_max %d\n", bench_pairs, secs, threads, batch);
     printf("pairs/s: %.0f\n", (double)bench_pairs / secs);
     printf("operations/s: %.0f\n", 2.0 * (double)bench_pairs / secs);
     printf("pair latency us: median %.0f p99 %.0f\n",

@@ -15,7 +15,10 @@
 # Like for like: C clients on both sides, each waiting for its answer
 # before the next request (redis-benchmark's -P 1: no pipelining;
 # bench_quota_redis runs C threads on one handle, as sesgate-milter's
-# session threads share one, each with one transaction in flight). With
+# session threads share one, each with one transaction in flight; then,
+# with -e, C transactions in flight from one event loop, as
+# sesgate-policyd's ready connections: their reserves in one call, then
+# their commits, round after round). With
 # B = 1 each operation is its own script call, on up to C connections;
 # with B > 1 the operations that threads have waiting at the same time
 # share calls (up to four in flight). Each side starts from CONFIG
@@ -83,13 +86,20 @@ for c in $conns; do
     echo "server: INCR usec_per_call $incr_us, server CPU $incr_cpu us" \
         "per request (load $(load))"
 
-    for batch in $batches; do
+    for batch in $batches loop; do
+        # "loop": the event-loop caller (-e), redis_batch_max 64
+        mode=
+        if [ "$batch" = loop ]; then
+            mode=-e
+            batch=64
+        fi
         rcli config resetstat >/dev/null
         a=$(server_cpu)
         echo "\$ bench_quota_redis -u redis://127.0.0.1:$port/0 -c $c" \
-            "-n $pairs -b $batch"
+            "-n $pairs -b $batch $mode"
+        # shellcheck disable=SC2086
         out=$("$bench" -u "redis://127.0.0.1:$port/0" -c "$c" -n "$pairs" \
-            -b "$batch") || {
+            -b "$batch" $mode) || {
             echo "$out"; echo "ERROR: bench_quota_redis failed"; exit 1; }
         b=$(server_cpu)
         echo "$out"
@@ -104,9 +114,10 @@ for c in $conns; do
             "usec_per_call $ev_us, server CPU $ev_cpu us per operation" \
             "(load $(load))"
         ps=$(echo "$out" | sed -n 's/^pairs\/s: //p')
-        awk -v p="$ps" -v i="$incr" -v c="$c" -v b="$batch" 'BEGIN {
-            printf "ratio (%d clients, redis_batch_max %d) pairs/s : " \
-                "INCR/s = %.1f %%\n", c, b, 100 * p / i
+        awk -v p="$ps" -v i="$incr" -v c="$c" -v b="$batch" \
+            -v m="${mode:+, event loop}" 'BEGIN {
+            printf "ratio (%d clients, redis_batch_max %d%s) pairs/s : " \
+                "INCR/s = %.1f %%\n", c, b, m, 100 * p / i
         }'
     done
 done
