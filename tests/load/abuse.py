@@ -206,8 +206,13 @@ def main():
     load99 = p99(loaded)
     say(bad == 0, "under abuse: %d requests answered (%d bad)"
         % (len(loaded), bad))
-    say(load99 <= 2 * base99 + 0.005,
-        "p99 %.2f ms under abuse, %.2f ms unloaded (limit 2x + 5 ms)"
+    # Not a speed target (those are benchmarks): the abusers must not
+    # hold the well-behaved client up. A daemon that waited on a
+    # trickle would add ~350 ms (its byte interval); 100 ms of slack
+    # keeps the check clear of scheduling noise on a busy CI machine
+    # (tests run in parallel there, beside the fuzzers).
+    say(load99 <= 2 * base99 + 0.1,
+        "p99 %.2f ms under abuse, %.2f ms unloaded (limit 2x + 100 ms)"
         % (load99 * 1000, base99 * 1000))
 
     # Idle half-lines and never-finishing trickles are closed.

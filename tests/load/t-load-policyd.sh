@@ -8,8 +8,9 @@
 #   - 1,000 abusive connections at once: garbage bytes, half-lines left
 #     open, 1 MB lines without a newline, slowloris trickles of a byte
 #     every 0.5 s; meanwhile a well-behaved client's requests keep being
-#     answered (p99 within 2x the unloaded p99 + 5 ms of scheduling
-#     noise), 1 MB lines and garbage are cut off;
+#     answered, not held up by them (p99 within 2x the unloaded p99 +
+#     100 ms of scheduling noise; a trickle waited on would cost
+#     ~350 ms), 1 MB lines and garbage are cut off;
 #   - idle connections are closed after the timeout; a trickle that never
 #     completes a request is closed too (request deadline);
 #   - afterwards the daemon has the descriptors it started with (no fd
