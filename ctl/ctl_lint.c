@@ -19,6 +19,7 @@
  */
 
 /* System headers. */
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <getopt.h>
@@ -490,7 +491,7 @@ policy_usage(FILE *fp)
 {
     fprintf(fp,
             "Usage: %s [-c CONF] policy-test --identity ARN "
-            "(--principal P | --sasl-user U)\n"
+            "(--principal P | --sasl-user U | --client-addr IP)\n"
             "           --from ADDR --rcpt ADDR [--rcpt ADDR ...] "
             "[--source-ip IP]\n"
             "           [--feedback ADDR] [--time WHEN] "
@@ -502,8 +503,12 @@ policy_usage(FILE *fp)
             "Allow, else the request is refused. The policies come from\n"
             "the state (the identity's Policies, in the ARN's region)\n"
             "unless --policy files are given. --from may carry a display\n"
-            "name ('\"Sales\" <sales@example.com>'). --sasl-user takes the\n"
-            "principal from the delegations file's principal lines.\n"
+            "name ('\"Sales\" <sales@example.com>'). --sasl-user and\n"
+            "--client-addr (both may be given) take the principal from the\n"
+            "delegations file's principal lines, as the daemons do: the\n"
+            "SASL user's line, else the first client:CIDR line holding the\n"
+            "address. --client-addr is also aws:SourceIp unless --source-ip\n"
+            "is given.\n"
             "\n"
             "Output: 'result: ALLOW' or 'result: REJECT 554 5.7.1 Access\n"
             "denied: ...', then explanations starting with '#'.\n"
@@ -545,12 +550,13 @@ int
 ctl_cmd_policy_test(struct ctl_ctx *ctx, int argc, char **argv)
 {
     enum { OPT_ID = 256, OPT_PRIN, OPT_SASL, OPT_FROM, OPT_RCPT, OPT_IP,
-           OPT_POLICY, OPT_FEEDBACK, OPT_TIME };
+           OPT_POLICY, OPT_FEEDBACK, OPT_TIME, OPT_CLIENT };
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
         { "identity", required_argument, NULL, OPT_ID },
         { "principal", required_argument, NULL, OPT_PRIN },
         { "sasl-user", required_argument, NULL, OPT_SASL },
+        { "client-addr", required_argument, NULL, OPT_CLIENT },
         { "from", required_argument, NULL, OPT_FROM },
         { "rcpt", required_argument, NULL, OPT_RCPT },
         { "source-ip", required_argument, NULL, OPT_IP },
@@ -566,7 +572,7 @@ ctl_cmd_policy_test(struct ctl_ctx *ctx, int argc, char **argv)
     struct sg_addr from;
     struct sg_arn arn;
     const char **rcpts = NULL;
-    const char *sasl = NULL, *from_arg = NULL;
+    const char *sasl = NULL, *client = NULL, *from_arg = NULL;
     char *json = NULL, err[512], *p;
     char display[SG_DISPLAY_MAX + 1];
     SG_DELEG *dl = NULL;
@@ -597,6 +603,9 @@ ctl_cmd_policy_test(struct ctl_ctx *ctx, int argc, char **argv)
             break;
         case OPT_SASL:
             sasl = optarg;
+            break;
+        case OPT_CLIENT:
+            client = optarg;
             break;
         case OPT_FROM:
             from_arg = optarg;
@@ -644,15 +653,26 @@ ctl_cmd_policy_test(struct ctl_ctx *ctx, int argc, char **argv)
                                "identity ARN (arn:aws:ses:REGION:ACCOUNT:"
                                "identity/NAME)");
     }
-    if ((req.principal == NULL) == (sasl == NULL)) {
+    if ((req.principal == NULL) == (sasl == NULL && client == NULL)) {
         free(rcpts);
-        return ctl_usage_error("policy-test", "give one of --principal "
-                               "and --sasl-user");
+        return ctl_usage_error("policy-test", "give --principal, or "
+                               "--sasl-user and/or --client-addr");
     }
     if (from_arg == NULL || nrcpt == 0) {
         free(rcpts);
         return ctl_usage_error("policy-test", "--from and at least one "
                                "--rcpt are required");
+    }
+    if (client != NULL) {
+        unsigned char ip[sizeof(struct in6_addr)];
+
+        if (inet_pton(AF_INET, client, ip) != 1
+            && inet_pton(AF_INET6, client, ip) != 1) {
+            free(rcpts);
+            return ctl_usage_error("policy-test", "bad --client-addr '%s': "
+                                   "expected an IPv4 or IPv6 address",
+                                   client);
+        }
     }
     if (sg_addr_parse_header(from_arg, strlen(from_arg), &from, 1, &n)
         != SG_ADDR_OK || n != 1) {
@@ -666,13 +686,16 @@ ctl_cmd_policy_test(struct ctl_ctx *ctx, int argc, char **argv)
     req.nrecipients = nrcpt;
     if (req.feedback_address == NULL)
         req.feedback_address = from.addr;
+    if (req.source_ip == NULL)
+        req.source_ip = client;
 
     if ((status = ctl_load_conf(ctx)) != 0)
         goto out;
-    if (sasl != NULL) {
+    if (sasl != NULL || client != NULL) {
         if (ctx->conf->delegations[0] == '\0') {
-            ctl_error("policy-test: --sasl-user needs a delegations file "
-                      "with principal lines (delegations = ...)");
+            ctl_error("policy-test: --%s needs a delegations file with "
+                      "principal lines (delegations = ...)",
+                      sasl != NULL ? "sasl-user" : "client-addr");
             status = SG_EXIT_CONFIG;
             goto out;
         }
@@ -682,9 +705,14 @@ ctl_cmd_policy_test(struct ctl_ctx *ctx, int argc, char **argv)
             status = SG_EXIT_CONFIG;
             goto out;
         }
-        if ((req.principal = sg_deleg_principal(dl, sasl)) == NULL) {
-            ctl_error("policy-test: no principal line for SASL user '%s' "
-                      "in %s", sasl, ctx->conf->delegations);
+        if ((req.principal = sg_deleg_principal_for(dl, sasl, client))
+            == NULL) {
+            ctl_error("policy-test: no principal line for %s%s%s%s%s%s in "
+                      "%s", sasl != NULL ? "SASL user '" : "",
+                      sasl != NULL ? sasl : "", sasl != NULL ? "'" : "",
+                      sasl != NULL && client != NULL ? " or " : "",
+                      client != NULL ? "client address " : "",
+                      client != NULL ? client : "", ctx->conf->delegations);
             status = SG_EXIT_CONFIG;
             goto out;
         }

@@ -32,6 +32,7 @@ cat >"$sg_tmp/delegations" <<END
 delegate arn:aws:ses:us-east-1:999988887777:identity/partner.example sasl:alice owner=production user=arn:aws:iam::111122223333:user/relay
 delegate arn:aws:ses:ap-south-1:999988887777:identity/far.example *
 principal alice arn:aws:iam::444455556666:user/app
+principal client:192.0.2.0/24 arn:aws:iam::444455556666:user/app
 END
 cat >"$sg_tmp/zone" <<END
 ; answers for lint --zone
@@ -86,7 +87,7 @@ assert_out_has "error R7 us-east-1 example.com -: feedback forwarding is disable
 assert_out_has "warning R8 us-east-1 example.com policy odd: statement 0: unknown condition operator StringSortOf"
 assert_out_has "warning R8 us-east-1 example.com policy wrong: statement 0: Resource does not name arn:aws:ses:us-east-1:111122223333:identity/example.com"
 assert_out_has "warning R8 ap-south-1 far.example $sg_tmp/delegations:2: delegated identity"
-assert_out_has "warning R8 - - $sg_tmp/delegations: 1 principal line(s), but aws_account_id is not set: identity policies are not evaluated in live decisions"
+assert_out_has "warning R8 - - $sg_tmp/delegations: 2 principal line(s), but aws_account_id is not set: identity policies are not evaluated in live decisions"
 assert_out_has "error R10 us-east-1 receipt rule store arn:aws:sns:eu-west-1:111122223333:inbound"
 assert_out_has "error R10 us-east-1 receipt rule store arn:aws:lambda:us-west-2:111122223333:function:sort"
 assert_out_has "error R10 us-east-1 receipt rule store arn:aws:kms:eu-west-1:111122223333:key/abc"
@@ -160,6 +161,22 @@ sg_case "policy-test through the SASL user's principal"
 sg_run "$ctl" -c "$good" policy-test --identity "$arn" --sasl-user alice --from sales@example.com --rcpt a@b.example
 assert_exit 0
 
+sg_case "policy-test through the client address's principal"
+# The client:CIDR line maps 192.0.2.9; the address is aws:SourceIp too.
+sg_run "$ctl" -c "$good" policy-test --identity "$arn" --client-addr 192.0.2.9 --from sales@example.com --rcpt a@b.example
+assert_exit 0
+assert_line "result: ALLOW"
+assert_line "# principal arn:aws:iam::444455556666:user/app, action ses:SendRawEmail, resource $arn"
+sg_run "$ctl" -c "$good" policy-test --identity "$arn" --client-addr 198.51.100.1 --from sales@example.com --rcpt a@b.example
+assert_exit 78
+assert_err_has "no principal line for client address 198.51.100.1 in $sg_tmp/delegations-good"
+sg_run "$ctl" -c "$good" policy-test --identity "$arn" --sasl-user bob --client-addr 198.51.100.1 --from sales@example.com --rcpt a@b.example
+assert_exit 78
+assert_err_has "no principal line for SASL user 'bob' or client address 198.51.100.1"
+sg_run "$ctl" -c "$good" policy-test --identity "$arn" --client-addr 192.0.2.300 --from sales@example.com --rcpt a@b.example
+assert_exit 64
+assert_err_has "bad --client-addr '192.0.2.300'"
+
 sg_case "policy-test denied"
 sg_run "$ctl" -c "$good" policy-test --identity "$arn" --principal 777788889999 --from sales@example.com --rcpt a@b.example
 assert_exit 77
@@ -181,6 +198,11 @@ sg_run "$ctl" -c "$good" policy-test --identity "$arn" --principal 444455556666 
 assert_exit 77
 assert_out_has "explicitly denied by policy $sg_tmp/deny.json statement 0 (Sid outside)"
 sg_run "$ctl" -c "$good" policy-test --identity "$arn" --principal 444455556666 --from a@example.com --rcpt x@example.com --source-ip 198.51.100.1 --policy "$sg_tmp/allow.json"
+assert_exit 77
+# --client-addr stands for aws:SourceIp; --source-ip overrides it.
+sg_run "$ctl" -c "$good" policy-test --identity "$arn" --client-addr 192.0.2.9 --from a@example.com --rcpt x@example.com --policy "$sg_tmp/allow.json"
+assert_exit 0
+sg_run "$ctl" -c "$good" policy-test --identity "$arn" --client-addr 192.0.2.9 --source-ip 198.51.100.1 --from a@example.com --rcpt x@example.com --policy "$sg_tmp/allow.json"
 assert_exit 77
 printf '{"Statement": [' >"$sg_tmp/broken.json"
 sg_run "$ctl" -c "$good" policy-test --identity "$arn" --principal 444455556666 --from a@example.com --rcpt x@example.com --policy "$sg_tmp/broken.json"
