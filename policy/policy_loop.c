@@ -427,9 +427,10 @@ conn_write(struct conn *c, const char *data, size_t len)
     char *nb;
 
     if (c->out != NULL) {
-        /* Output already waits (a reply made after a deferred quota
-         * call): behind it, in order. At most one more reply: the loop
-         * serves nothing else until it is gone. */
+        /* Output already waits (replies made after a deferred quota
+         * call): behind it, in order. Bounded: only requests already
+         * in the input buffer get replies, and nothing is read until
+         * the output is gone. */
         if ((nb = realloc(c->out, c->out_len + len)) == NULL)
             return -1;
         memcpy(nb + c->out_len, data, len);
