@@ -780,7 +780,8 @@ loop_run(struct loop *lp, sg_pl_reload_fn reload, void *arg)
         if (n > 0) {
             sg_pd_batch_begin(lp->pd);
             lp->pd->defer = lp->pd->quota != NULL
-                            && sg_quota_defers(lp->pd->quota);
+                            && (sg_quota_defers(lp->pd->quota)
+                                || lp->pd->force_defer);
         }
         for (i = 0; i < n; i++) {
             c = evs[i].data.ptr;

@@ -59,6 +59,8 @@ struct sg_pd {
     int defer;                  /* the loop runs quota calls together
                                  * (sg_pd_handle may answer 0: see
                                  * sg_pd_pending) */
+    int force_defer;            /* ... with any backend (tests:
+                                 * SESGATE_QUOTA_DEFER=1) */
     long long retry_at_ms;      /* next attempt to open what is NULL */
     long long clock_offset_ms;  /* added to the clock (tests) */
     char state_err[256];        /* why state is NULL */

@@ -384,6 +384,8 @@ main(int argc, char **argv)
     /* Tests move the clock (a day forward: the 24-hour window). */
     if ((env = getenv("SESGATE_CLOCK_OFFSET")) != NULL)
         pd.clock_offset_ms = strtoll(env, NULL, 10) * 1000;
+    if ((env = getenv("SESGATE_QUOTA_DEFER")) != NULL)
+        pd.force_defer = strcmp(env, "1") == 0;
 
     if (listen_spec != NULL) {
         if ((lfd = sg_pl_listen(listen_spec, conf, err, sizeof(err))) < 0) {
@@ -414,6 +416,9 @@ main(int argc, char **argv)
      * belong to it. */
     sg_pd_open(&pd, conf);
     open_metrics(&pd, conf, lfd >= 0);
+    if (pd.force_defer)
+        sg_log(SG_LOG_INFO, "SESGATE_QUOTA_DEFER=1: every quota call is "
+               "deferred and answered on the replay (tests)");
     if (lfd >= 0) {
         sg_log(SG_LOG_INFO, "%s %s listening on %s", PROG, sg_version(),
                listen_spec);

@@ -175,20 +175,30 @@ fi
 # they kill daemons, sync and redis-server on purpose and take a minute
 # each, so they are not part of "make check". The milter load runs 30 s
 # here (its default, 600 s, is the by-hand figure in RESULTS.md) with
-# the embedded quota counters, and 15 s more with them on Redis.
+# the embedded quota counters, and 15 s more with them on Redis. The
+# policy scenarios run once more with every quota call deferred.
 faults_tests="tests/faults/t-faults-sync.sh tests/faults/t-faults-milter.sh
 tests/faults/t-faults-redis.sh tests/load/t-load-milter.sh
-tests/load/t-load-milter.sh:redis"
+tests/load/t-load-milter.sh:redis tests/integration/t-policy.sh:defer"
 if [ "${SKIP_FAULTS:-0}" != 1 ]; then
     for t in $faults_tests; do
         echo "== $t"
-        # SCRIPT:redis: the same script with the quota counters on Redis
-        qb=embedded dur=30
-        case $t in *:redis) qb=redis dur=15 ;; esac
+        # SCRIPT:redis: the same script with the quota counters on Redis;
+        # SCRIPT:defer: sesgate-policyd defers every quota call and
+        # answers on the replay (SESGATE_QUOTA_DEFER=1, as with Redis)
+        # with the embedded counters: every policy scenario must give
+        # the same answers that way.
+        qb=embedded dur=30 defer=0
+        case $t in
+        *:redis) qb=redis dur=15 ;;
+        *:defer) defer=1 ;;
+        esac
         t=${t%%:*}
         l=_build/${t##*/}.$qb.log
+        [ "$defer" = 0 ] || l=_build/${t##*/}.defer.log
         rc=0
         (cd _build/werror && DURATION=$dur QUOTA_BACKEND=$qb \
+            SESGATE_QUOTA_DEFER=$defer \
             top_builddir="$top/_build/werror" \
             top_srcdir="$top" bash "$top/$t") >"$l" 2>&1 || rc=$?
         tail -n 3 "$l"

@@ -7,7 +7,10 @@
 # shows): standalone on inet, standalone on a unix socket, spawned by
 # master.cf. swaks sends one scenario per rule; each asserts the exact
 # reply the client saw and what reached the sink. Every mode gets a
-# fresh state store and quota counters.
+# fresh state store and quota counters. With SESGATE_QUOTA_DEFER=1 in
+# the environment (run-all.sh's second pass) the standalone daemons
+# defer every quota call and answer on the replay, as with Redis: the
+# same assertions hold, plus that the deferral was on.
 #
 # Prints "N passed, M failed". Exit 77 without the peers (or root);
 # a failure instead when SESGATE_SKIPS_AS_FAILS=1.
@@ -469,6 +472,12 @@ action=DUNNO"
         else
             bad "no refusal log line"
         fi
+    fi
+    if [ "$mode" != spawn ] && [ "${SESGATE_QUOTA_DEFER:-0}" = 1 ]; then
+        # run-all's second pass: the answers above came from replays.
+        case="quota calls deferred (SESGATE_QUOTA_DEFER=1)"
+        if grep -q 'SESGATE_QUOTA_DEFER=1: every quota call is deferred' \
+            "$D/policyd.log"; then ok; else bad "no deferral log line"; fi
     fi
     stop_daemon
     pf_stop
