@@ -77,15 +77,7 @@ cleanup() {
 redis_start --appendonly yes --appendfsync always
 trap cleanup EXIT
 
-cat >"$D/state.json" <<JSON
-{ "sesgate_state": 1, "regions": { "eu-west-1": {
-  "account": { "ProductionAccessEnabled": true, "SendingEnabled": true,
-    "SendQuota": { "Max24HourSend": $quota, "MaxSendRate": 100,
-                   "SentLast24Hours": 0 } },
-  "identities": [ { "IdentityName": "example.com", "IdentityType": "DOMAIN",
-                    "VerificationStatus": "SUCCESS", "SendingEnabled": true } ],
-  "suppressed": [] } } }
-JSON
+sg_state_json "$D/state.json" '[]' "$quota" 100
 cat >"$D/sesgate.conf" <<CONF
 default_region = eu-west-1
 state_dir = $D/state

@@ -31,11 +31,12 @@
 #                         answer's first line, "(closed)" if none
 #   sg_proc_rss PID       VmRSS of PID in kB (empty when it is gone)
 #   sg_proc_fds PID       open descriptors of PID
-#   sg_state_json FILE [SUPPRESSED]
+#   sg_state_json FILE [SUPPRESSED [MAX24 [RATE]]]
 #                         a state snapshot for sesgatectl import:
 #                         eu-west-1, example.com verified, quotas no load
-#                         reaches; SUPPRESSED the JSON list (default:
-#                         gone@example.net, BOUNCE)
+#                         reaches unless MAX24 (Max24HourSend) and RATE
+#                         (MaxSendRate) say; SUPPRESSED the JSON list
+#                         (default: gone@example.net, BOUNCE)
 
 # sg_vg - run a command; one of ours under $SESGATE_VALGRIND when set
 sg_vg() {
@@ -186,8 +187,11 @@ sg_proc_fds() {
     ls "/proc/$1/fd" 2>/dev/null | wc -l
 }
 
-# sg_state_json FILE [SUPPRESSED] - the account of the fault and load
-# tests, to import
+# sg_state_json FILE [SUPPRESSED [MAX24 [RATE]]] - the account of the
+# fault, load and quota tests, to import: eu-west-1, production,
+# example.com verified; SUPPRESSED a JSON array (default: one address),
+# MAX24 and RATE its Max24HourSend and MaxSendRate (default: high
+# enough never to refuse)
 sg_state_json() {
     if [ $# -ge 2 ]; then
         _supp=$2
@@ -198,8 +202,8 @@ sg_state_json() {
     cat >"$1" <<JSON
 { "sesgate_state": 1, "regions": { "eu-west-1": {
   "account": { "ProductionAccessEnabled": true, "SendingEnabled": true,
-    "SendQuota": { "Max24HourSend": 100000000, "MaxSendRate": 1000000,
-                   "SentLast24Hours": 0 } },
+    "SendQuota": { "Max24HourSend": ${3:-100000000},
+                   "MaxSendRate": ${4:-1000000}, "SentLast24Hours": 0 } },
   "identities": [ { "IdentityName": "example.com", "IdentityType": "DOMAIN",
                     "VerificationStatus": "SUCCESS", "SendingEnabled": true } ],
   "suppressed": $_supp } } }

@@ -283,15 +283,7 @@ policyd_race() {
     rm -rf "$pd"
     mkdir -p "$pd"
     chmod 0755 "$pd"
-    cat >"$pd/state.json" <<JSON
-{ "sesgate_state": 1, "regions": { "eu-west-1": {
-  "account": { "ProductionAccessEnabled": true, "SendingEnabled": true,
-    "SendQuota": { "Max24HourSend": 400, "MaxSendRate": 100000,
-                   "SentLast24Hours": 0 } },
-  "identities": [ { "IdentityName": "example.com", "IdentityType": "DOMAIN",
-                    "VerificationStatus": "SUCCESS", "SendingEnabled": true } ],
-  "suppressed": [] } } }
-JSON
+    sg_state_json "$pd/state.json" '[]' 400 100000
     cat >"$pd/sesgate.conf" <<CONF
 default_region = eu-west-1
 state_dir = $pd/state
