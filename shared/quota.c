@@ -17,6 +17,7 @@
 
 /* Local headers. */
 #include "config.h"
+#include "log.h"
 #include "quota_int.h"
 
 /* sg_quota_init - fill in the common head from the configuration */
@@ -232,7 +233,12 @@ defer(SG_QUOTA *q, char op, const char *region,
             return s->st;
         }
         /* Not the call that was answered (the caller served another
-         * request than the one it deferred): this one runs now. */
+         * request than the one it deferred): this one runs now, and
+         * what the answered one holds stays held until it expires. */
+        if (s->op == 'r' && s->st == SG_OK && s->deny == SG_QUOTA_OK)
+            sg_log(SG_LOG_WARNING, "quota: the deferred reserve of %s was "
+                   "not taken back; its hold expires after "
+                   "quota_reservation_timeout", s->txn);
         *run = true;
         return SG_OK;
     }
