@@ -15,8 +15,9 @@
 #     (documented settings, smtpd_policy_service_default_action 451)
 #     while the daemon is killed; no message from an unverified sender
 #     is ever accepted, verified ones are accepted or tempfailed, never
-#     refused; the daemon restarts on the same unix socket (stale socket
-#     and pidfile left by the kill) and answers again.
+#     refused; a transaction sent while it is down gets Postfix's
+#     451 4.3.5; the daemon restarts on the same unix socket (stale
+#     socket and pidfile left by the kill) and answers again.
 #
 # Prints "N passed, M failed". Exit 77 without the peers (or root); a
 # failure instead when SESGATE_SKIPS_AS_FAILS=1.
@@ -284,7 +285,14 @@ else
     daemon_pid=
     sg_check "socket left behind by the kill" [ -S "$S" ]
     sg_check "pidfile left behind by the kill" [ -f "$K.run/policyd.pid" ]
-    sleep 3
+    # One transaction of our own while it is down, whatever the load's
+    # timing (Postfix retries the policy service before giving up, and
+    # on a busy machine the load's transactions may straddle the gap):
+    # Postfix's default action for an unreachable policy service.
+    pf_swaks --from ok@example.com --to down@example.net
+    sg_check "tempfailed while down: $(pf_last_reply)" \
+        [ "$(pf_last_reply | cut -c1-9)" = "451 4.3.5" ]
+    sleep 1
     # Restart on the stale socket and pidfile.
     start_daemon "$K" "unix:$S" || sg_bad "restart on the stale socket"
     sg_check "pidfile names the new daemon" \
@@ -302,7 +310,6 @@ else
     sg_check "60 transactions ran ($n)" [ "$n" = 60 ]
     sg_check "no unverified sender accepted ($acc_bad)" [ "$acc_bad" = 0 ]
     sg_check "no verified sender refused ($ok_refused)" [ "$ok_refused" = 0 ]
-    sg_check "some tempfailed while down ($temp)" [ "$temp" -gt 0 ]
     sg_check "unverified refused once back ($bad_refused)" \
         [ "$bad_refused" -gt 0 ]
     sg_check "the tempfails are the default action, 451 4.3.5" \
