@@ -745,16 +745,7 @@ sg_pd_handle(struct sg_pd *pd, struct sg_pd_txn *t,
     size_t n = handle(pd, t, req, buf, size);
 
     /* An answer the replay did not take (it failed before its quota
-     * call) is dropped: the next request starts afresh. A hold it made
-     * is not released here (that would drop the transaction's earlier
-     * units too): it expires. */
-    if (t->qslot.state == SG_QSLOT_ANSWERED) {
-        if (t->qslot.op == 'r' && t->qslot.st == SG_OK
-            && t->qslot.deny == SG_QUOTA_OK)
-            sg_log(SG_LOG_WARNING, "quota: the deferred reserve of %s was "
-                   "not taken back; its hold expires after "
-                   "quota_reservation_timeout", t->qslot.txn);
-        t->qslot.state = SG_QSLOT_EMPTY;
-    }
+     * call) is dropped: the next request starts afresh. */
+    sg_quota_slot_forget(&t->qslot);
     return n;
 }

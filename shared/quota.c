@@ -197,9 +197,10 @@ resolve_limits(SG_QUOTA *q, const struct sg_quota_limits *lim,
     return SG_OK;
 }
 
-/* same_limits - two resolved limits are the same */
-static bool
-same_limits(const struct sg_quota_limits *a, const struct sg_quota_limits *b)
+/* sg_quota_same_limits - two sets of limits are the same */
+bool
+sg_quota_same_limits(const struct sg_quota_limits *a,
+                     const struct sg_quota_limits *b)
 {
     return a->max_rate == b->max_rate && a->burst == b->burst
            && a->max_24h == b->max_24h && a->sent_24h == b->sent_24h
@@ -221,11 +222,11 @@ defer(SG_QUOTA *q, char op, const char *region,
 
     *run = false;
     if (s->state == SG_QSLOT_ANSWERED) {
-        s->state = SG_QSLOT_EMPTY;
         if (s->op == op && strcmp(s->region, region) == 0
             && strcmp(s->txn, txn) == 0 && s->rate_units == rate_units
             && s->daily_units == daily_units
-            && (lim == NULL || same_limits(lim, &s->lim))) {
+            && (lim == NULL || sg_quota_same_limits(lim, &s->lim))) {
+            s->state = SG_QSLOT_EMPTY;
             if (deny != NULL)
                 *deny = s->deny;
             if (s->st != SG_OK)
@@ -233,12 +234,8 @@ defer(SG_QUOTA *q, char op, const char *region,
             return s->st;
         }
         /* Not the call that was answered (the caller served another
-         * request than the one it deferred): this one runs now, and
-         * what the answered one holds stays held until it expires. */
-        if (s->op == 'r' && s->st == SG_OK && s->deny == SG_QUOTA_OK)
-            sg_log(SG_LOG_WARNING, "quota: the deferred reserve of %s was "
-                   "not taken back; its hold expires after "
-                   "quota_reservation_timeout", s->txn);
+         * request than the one it deferred): this one runs now. */
+        sg_quota_slot_forget(s);
         *run = true;
         return SG_OK;
     }
@@ -389,6 +386,21 @@ sg_quota_reset(SG_QUOTA *q, const char *region)
     if ((st = check_region(q, region)) != SG_OK)
         return st;
     return q->ops->reset(q, region);
+}
+
+/* sg_quota_slot_forget - drop an answer nobody took */
+void
+sg_quota_slot_forget(struct sg_quota_slot *s)
+{
+    if (s->state != SG_QSLOT_ANSWERED)
+        return;
+    /* Its hold is left to expire: releasing the transaction's id would
+     * drop the units it held before this call too. */
+    if (s->op == 'r' && s->st == SG_OK && s->deny == SG_QUOTA_OK)
+        sg_log(SG_LOG_WARNING, "quota: the deferred reserve of %s was not "
+               "taken back; its hold expires after "
+               "quota_reservation_timeout", s->txn);
+    s->state = SG_QSLOT_EMPTY;
 }
 
 /* sg_quota_defers - whether deferring the handle's calls pays */

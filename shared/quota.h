@@ -203,6 +203,13 @@ struct sg_quota_slot {
     char err[SG_QUOTA_SLOT_ERR]; /* the failure's text, st != SG_OK */
 };
 
+/*
+ * sg_quota_slot_forget - empty a slot whose answer nobody took back
+ *   (the request failed before its quota call on the replay); logged
+ *   when that answer holds units, which are left to expire
+ */
+extern void sg_quota_slot_forget(struct sg_quota_slot *s);
+
 /* sg_quota_defers - whether deferring the handle's calls pays */
 extern bool sg_quota_defers(const SG_QUOTA *q);
 

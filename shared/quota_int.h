@@ -105,6 +105,11 @@ struct sg_quota {
 extern void sg_quota_init(SG_QUOTA *q, const struct sg_quota_ops *ops,
                           const SG_CONF *conf);
 
+/* sg_quota_same_limits - two sets of limits are the same (all five
+ *   fields) */
+extern bool sg_quota_same_limits(const struct sg_quota_limits *a,
+                                 const struct sg_quota_limits *b);
+
 /* sg_quota_set_error - printf into the handle's error buffer */
 extern void sg_quota_set_error(SG_QUOTA *q, const char *fmt, ...)
     SG_PRINTFLIKE(2, 3);

@@ -551,8 +551,7 @@ struct sg_quota_redis {
     struct sg_rq_op **qtail;
     int inflight;               /* batches being run */
     int batch_max;              /* redis_batch_max */
-    struct sg_rq_op *sops;      /* rq_run_slots' batch (batch_max ops),
-                                 * allocated at its first use */
+    struct sg_rq_op *sops;      /* rq_run_slots' batch (batch_max ops) */
 };
 typedef struct sg_quota_redis SG_RQ;
 
@@ -1309,16 +1308,6 @@ rq_put_double(char *p, double v)
     return rq_put_bulk(p, tmp, (size_t)n);
 }
 
-/* rq_same_limits - the limits equal those cached on the connection */
-static bool
-rq_same_limits(const struct sg_quota_limits *a,
-               const struct sg_quota_limits *b)
-{
-    return a->max_rate == b->max_rate && a->burst == b->burst
-           && a->max_24h == b->max_24h && a->sent_24h == b->sent_24h
-           && a->synced_at_ms == b->synced_at_ms;
-}
-
 /*
  * rq_format - the EVALSHA request of n operations on one region, at
  *   time now, with the limits lim (NULL: none needed), into cn->req,
@@ -1339,8 +1328,8 @@ rq_format(SG_RQ *rq, struct sg_rq_conn *cn, struct sg_rq_op **ops,
     char key[SG_REGION_MAX + 16];
     char *p = cn->req;
 
-    if (lim != NULL && (cn->lim_len == 0 || !rq_same_limits(lim,
-                                                            &cn->lim))) {
+    if (lim != NULL && (cn->lim_len == 0
+                        || !sg_quota_same_limits(lim, &cn->lim))) {
         char *q = cn->lim_txt;
 
         q = rq_put_double(q, lim->max_rate);
@@ -1603,9 +1592,10 @@ rq_submit(SG_RQ *rq, struct sg_rq_op *op)
             mine = false;
             pp = &rq->qhead;
             while ((o = *pp) != NULL && n < (size_t)rq->batch_max) {
-                if (n == 0 || (strcmp(o->region, batch[0]->region) == 0
-                               && (o->call.lim == NULL || lim == NULL
-                                   || rq_same_limits(o->call.lim, lim)))) {
+                if (n == 0
+                    || (strcmp(o->region, batch[0]->region) == 0
+                        && (o->call.lim == NULL || lim == NULL
+                            || sg_quota_same_limits(o->call.lim, lim)))) {
                     batch[n++] = o;
                     *pp = o->next;
                     o->queued = false;
@@ -1721,6 +1711,14 @@ rq_reply_double(const redisReply *r, size_t i, double *v)
 /* The backend table                                                    */
 /* ------------------------------------------------------------------ */
 
+/* rq_deny - the script's deny code of a reserve or peek (0 1 2) */
+static enum sg_quota_deny
+rq_deny(long long code)
+{
+    return code == 2 ? SG_QUOTA_DAILY : code == 1 ? SG_QUOTA_RATE
+           : SG_QUOTA_OK;
+}
+
 /* rq_admit - reserve or peek: run the script, read the deny code */
 static SG_STATUS
 rq_admit(SG_QUOTA *q, char op, const char *region,
@@ -1735,8 +1733,7 @@ rq_admit(SG_QUOTA *q, char op, const char *region,
 
     if ((st = rq_run((SG_RQ *)q, region, &call, &code, NULL)) != SG_OK)
         return st;
-    *deny = code == 2 ? SG_QUOTA_DAILY : code == 1 ? SG_QUOTA_RATE
-            : SG_QUOTA_OK;
+    *deny = rq_deny(code);
     return SG_OK;
 }
 
@@ -1845,18 +1842,6 @@ rq_run_slots(SG_QUOTA *q, struct sg_quota_slot *const *slots, size_t n)
     long long deadline;
     size_t i, j, k;
 
-    if (rq->sops == NULL
-        && (rq->sops = calloc((size_t)rq->batch_max,
-                              sizeof(*rq->sops))) == NULL) {
-        for (i = 0; i < n; i++) {
-            if ((s = slots[i]) == NULL || s->state != SG_QSLOT_PENDING)
-                continue;
-            s->st = SG_ERR_NOMEM;
-            snprintf(s->err, sizeof(s->err), "redis: out of memory");
-            s->state = SG_QSLOT_ANSWERED;
-        }
-        return SG_OK;
-    }
     for (i = 0; i < n; i++) {
         if ((first = slots[i]) == NULL || first->state != SG_QSLOT_PENDING)
             continue;
@@ -1872,7 +1857,7 @@ rq_run_slots(SG_QUOTA *q, struct sg_quota_slot *const *slots, size_t n)
                 || strcmp(s->region, first->region) != 0)
                 continue;
             if (s->op == 'r' && lim != NULL
-                && !rq_same_limits(&s->lim, lim))
+                && !sg_quota_same_limits(&s->lim, lim))
                 continue;
             if (s->op == 'r' && lim == NULL)
                 lim = &s->lim;
@@ -1900,9 +1885,7 @@ rq_run_slots(SG_QUOTA *q, struct sg_quota_slot *const *slots, size_t n)
             s = bs[j];
             s->st = batch[j]->st;
             s->deny = s->op == 'r' && s->st == SG_OK
-                      ? (batch[j]->code == 2 ? SG_QUOTA_DAILY
-                         : batch[j]->code == 1 ? SG_QUOTA_RATE
-                         : SG_QUOTA_OK) : SG_QUOTA_OK;
+                      ? rq_deny(batch[j]->code) : SG_QUOTA_OK;
             if (s->st != SG_OK)
                 snprintf(s->err, sizeof(s->err), "%s", batch[j]->err);
         }
@@ -1981,6 +1964,15 @@ sg_quota_redis_open(const SG_CONF *conf, char *err, size_t errlen)
     if (rq->batch_max > SG_RQ_BATCH_MAX)
         rq->batch_max = SG_RQ_BATCH_MAX;
     sg_quota_init(&rq->head, &sg_rq_ops, conf);
+    /* The batch of rq_run_slots, once (deferred calls pay from two
+     * operations a call on: quota.h). */
+    if ((rq->sops = calloc((size_t)rq->batch_max, sizeof(*rq->sops)))
+        == NULL) {
+        pthread_mutex_destroy(&rq->mu);
+        pthread_mutex_destroy(&rq->qmu);
+        sg_seterr(err, errlen, "redis: out of memory");
+        goto fail;
+    }
     rq->head.defers = rq->batch_max > 1;
     ms = rq->head.redis_timeout_ms > 0 ? rq->head.redis_timeout_ms : 1000;
     rq->head.redis_timeout_ms = ms;
